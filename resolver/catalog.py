@@ -1,0 +1,521 @@
+"""The catalog model, and the only code that reads catalog files.
+
+:func:`load` reads every ``*.yaml`` of a catalog folder (and its ``pypi/`` folder), checks each
+against :mod:`resolver.schema`, resolves ``variants_from``, and returns a :class:`Catalog`. Every
+problem in every file is collected and raised together as :class:`CatalogError`. A loaded catalog
+is cached (pickle, keyed on the sha256 of every file's bytes and envsolve's version) so a fresh
+process pays for the YAML only once.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import os
+import pickle
+import tempfile
+from pathlib import Path
+from typing import Any, Iterator
+
+from packaging.utils import canonicalize_name
+
+from . import __version__, schema, strictyaml
+
+CATALOG_ENV = "ENVSOLVE_CATALOG_DIR"
+CACHE_ENV = "ENVSOLVE_CACHE_DIR"
+
+
+# ---- errors ------------------------------------------------------------------------------------
+
+@dataclasses.dataclass(frozen=True)
+class Diagnostic:
+    """One finding about a catalog file: ``file:line label: message``."""
+
+    file: str
+    line: int | None
+    label: str
+    message: str
+    severity: str = "error"  # "error" or "warning"
+
+    def __str__(self) -> str:
+        where = f"{self.file}:{self.line}" if self.line else self.file
+        label = f" {self.label}:" if self.label else ":"
+        prefix = "" if self.severity == "error" else f"{self.severity}: "
+        return f"{where}{label} {prefix}{self.message}"
+
+
+class CatalogError(Exception):
+    """The catalog cannot be loaded; ``diagnostics`` lists every problem found."""
+
+    def __init__(self, diagnostics: list[Diagnostic]):
+        self.diagnostics = diagnostics
+        super().__init__("\n".join(str(d) for d in diagnostics))
+
+
+# ---- the model ---------------------------------------------------------------------------------
+
+@dataclasses.dataclass(frozen=True)
+class Where:
+    """Where a catalog entry was written, for messages: file, raw path, display path."""
+
+    file: str
+    path: tuple
+    label: str
+
+
+@dataclasses.dataclass(frozen=True)
+class Toolkit:
+    version: str  # "12.8"
+    driver_min: dict[str, str]  # os -> driver
+    archs: tuple[str, ...]
+    source: tuple[str, ...]
+    where: Where
+    note: str | None = None
+
+    @property
+    def major(self) -> str:
+        return self.version.split(".")[0]
+
+
+@dataclasses.dataclass(frozen=True)
+class CudaMajor:
+    major: str
+    minor_compat_driver: dict[str, str]
+    archs: tuple[str, ...]
+    source: tuple[str, ...]
+    where: Where
+
+
+@dataclasses.dataclass(frozen=True)
+class Gpu:
+    name: str
+    compute_capability: str
+    architecture: str
+    segment: str
+    aliases: tuple[str, ...]
+    source: tuple[str, ...]
+    where: Where
+
+    @property
+    def sm(self) -> str:
+        return "sm_" + self.compute_capability.replace(".", "")
+
+
+@dataclasses.dataclass(frozen=True)
+class OsInfo:
+    name: str
+    arches: tuple[str, ...]
+    driver_side: str
+    accelerators: tuple[str, ...]
+    note: str | None
+    source: tuple[str, ...]
+
+
+@dataclasses.dataclass(frozen=True)
+class OsSupport:
+    framework: str
+    os: str
+    accelerators: dict[str, str]  # accelerator -> specifier over framework versions, or "none"
+    note: str | None
+    source: tuple[str, ...]
+
+
+@dataclasses.dataclass(frozen=True)
+class Variant:
+    name: str
+    accelerator: str
+    index: str  # "pypi" or an index URL
+    index_id: str  # "pypi" or the id in the framework's `indexes`
+    pypi_default: tuple[str, ...]
+    platforms: tuple[str, ...]
+    python: tuple[str, ...]
+    cuda: str | None
+    cudnn: str | None
+    nccl: str | None
+    archs: tuple[str, ...]
+    ptx: tuple[str, ...]
+    requires: tuple[str, ...]
+    extra: str | None
+    packages: tuple[str, ...]
+    system_cuda: bool
+    driver_min: dict[str, str]
+    broken: str | None
+    note: str | None
+    source: tuple[str, ...]
+    where: Where
+
+
+@dataclasses.dataclass(frozen=True)
+class Release:
+    version: str
+    variants: tuple[Variant, ...]
+    broken: str | None
+    note: str | None
+    source: tuple[str, ...]
+    where: Where
+
+    def variant(self, name: str) -> Variant | None:
+        return next((v for v in self.variants if v.name == name), None)
+
+
+@dataclasses.dataclass(frozen=True)
+class Framework:
+    name: str
+    aliases: tuple[str, ...]
+    distribution: str
+    companions: tuple[str, ...]
+    indexes: dict[str, str]
+    releases: tuple[Release, ...]
+    file: str
+    sync_floors: dict[str, str] = dataclasses.field(default_factory=dict)  # distribution -> lowest version synced
+
+    def release(self, version: str) -> Release | None:
+        return next((r for r in self.releases if r.version == version), None)
+
+
+@dataclasses.dataclass(frozen=True)
+class MetadataGroup:
+    """Requires-Dist of the wheels for some platforms, read from one wheel's .metadata file."""
+
+    platforms: tuple[str, ...]
+    source_file: str
+    requires_dist: tuple[str, ...]
+    provides_extra: tuple[str, ...]
+
+
+@dataclasses.dataclass(frozen=True)
+class PypiRelease:
+    version: str
+    requires_python: str | None
+    yanked: str | None
+    wheels: tuple[tuple[str, str, str], ...]  # (filename, sha256, url)
+    metadata: tuple[MetadataGroup, ...]
+    where: Where
+
+
+@dataclasses.dataclass(frozen=True)
+class PypiProject:
+    name: str
+    source: tuple[str, ...]
+    releases: dict[str, PypiRelease]
+    file: str
+
+
+@dataclasses.dataclass(frozen=True)
+class Library:
+    """A GPU-library distribution (nvidia-*, cuda-*): its versions and their wheel platforms."""
+
+    name: str
+    versions: dict[str, tuple[str, ...]]  # version -> platforms with wheels
+    yanked: frozenset[str]
+    source: tuple[str, ...]
+
+
+@dataclasses.dataclass(frozen=True)
+class Catalog:
+    root: str
+    digest: str  # sha256 over every file's name and bytes
+    files: dict[str, str]  # display name -> sha256
+    toolkits: dict[str, Toolkit]
+    majors: dict[str, CudaMajor]
+    gpus: tuple[Gpu, ...]
+    oses: dict[str, OsInfo]
+    distributions: dict[str, str]  # distribution id -> glibc
+    manylinux_legacy: dict[str, str]
+    support: tuple[OsSupport, ...]
+    frameworks: dict[str, Framework]  # by canonical name
+    pypi: dict[str, PypiProject]
+    libraries: dict[str, Library]
+    lines: dict[str, dict[tuple, int]] | None = None  # file -> path -> line; only when not cached
+
+    def framework(self, name: str) -> Framework | None:
+        """Look a framework up by name or alias (case-insensitive)."""
+        key = name.lower()
+        for fw in self.frameworks.values():
+            if key == fw.name or key in fw.aliases or key == fw.distribution:
+                return fw
+        return None
+
+    def locate(self, where: Where, *sub: str | int) -> Diagnostic:
+        """A diagnostic skeleton (message empty) for ``where`` plus sub-path ``sub``."""
+        path = where.path + tuple(sub)
+        label = where.label
+        for key in sub:
+            label = f"{label}[{key}]" if isinstance(key, int) else f"{label}.{key}"
+        line = None
+        if self.lines and where.file in self.lines:
+            lines = self.lines[where.file]
+            probe = path
+            while probe and probe not in lines:
+                probe = probe[:-1]
+            line = lines.get(probe)
+        return Diagnostic(where.file, line, label, "")
+
+
+# ---- locating and reading files ----------------------------------------------------------------
+
+def default_root() -> Path:
+    """The shipped catalogs: inside the installed package, or the source checkout's top level."""
+    override = os.environ.get(CATALOG_ENV)
+    if override:
+        return Path(override)
+    here = Path(__file__).resolve().parent
+    packaged = here / "catalogs"
+    if (packaged / "cuda.yaml").is_file():
+        return packaged
+    return here.parent / "catalogs"
+
+
+def _catalog_files(root: Path) -> list[Path]:
+    files = sorted(root.glob("*.yaml")) + sorted((root / "pypi").glob("*.yaml"))
+    return files
+
+
+def _display(root: Path, path: Path) -> str:
+    return f"catalogs/{path.relative_to(root).as_posix()}"
+
+
+def _cache_dir() -> Path:
+    override = os.environ.get(CACHE_ENV)
+    if override:
+        return Path(override)
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "envsolve"
+
+
+def load(root: str | Path | None = None, *, use_cache: bool = True, keep_lines: bool = False) -> Catalog:
+    """Load and validate the catalog in ``root`` (default: the shipped one).
+
+    Raises :class:`CatalogError` listing every problem. ``keep_lines`` keeps a line table for
+    messages (lint needs it); it bypasses the cache.
+    """
+    root = Path(root) if root is not None else default_root()
+    if not root.is_dir():
+        raise CatalogError([Diagnostic(str(root), None, "", "catalog folder not found")])
+    paths = _catalog_files(root)
+    blobs: dict[str, bytes] = {}
+    problems: list[Diagnostic] = []
+    for path in paths:
+        try:
+            blobs[_display(root, path)] = path.read_bytes()
+        except OSError as exc:
+            problems.append(Diagnostic(_display(root, path), None, "", f"cannot read: {exc.strerror}"))
+    if problems:
+        raise CatalogError(problems)
+    digest = hashlib.sha256()
+    digest.update(__version__.encode())
+    files = {}
+    for name, blob in blobs.items():
+        files[name] = hashlib.sha256(blob).hexdigest()
+        digest.update(name.encode() + b"\0" + files[name].encode() + b"\0")
+    key = digest.hexdigest()
+    cache = _cache_dir() / f"catalog-{key[:32]}.pickle"
+    if use_cache and not keep_lines:
+        try:
+            with open(cache, "rb") as fh:
+                cat = pickle.load(fh)
+            if isinstance(cat, Catalog) and cat.digest == key:
+                return dataclasses.replace(cat, root=str(root))
+        except (OSError, pickle.UnpicklingError, EOFError, AttributeError, TypeError, ValueError, ImportError):
+            pass
+    cat = _build(root, blobs, files, key)
+    if use_cache:
+        _write_cache(cache, dataclasses.replace(cat, lines=None))
+    return cat if keep_lines else dataclasses.replace(cat, lines=None)
+
+
+def _write_cache(path: Path, cat: Catalog) -> None:
+    """Best effort: a cache that cannot be written only costs time."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".catalog-", suffix=".tmp")
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                pickle.dump(cat, fh, protocol=pickle.HIGHEST_PROTOCOL)
+            os.replace(tmp, path)
+        except BaseException:
+            os.unlink(tmp)
+            raise
+    except OSError:
+        pass
+
+
+def parse_file(display: str, blob: bytes) -> tuple[str | None, Any, strictyaml.Document | None, list[Diagnostic]]:
+    """Read one catalog file: (kind, checked data, document, problems)."""
+    try:
+        doc = strictyaml.load(blob)
+    except strictyaml.YamlError as exc:
+        return None, None, None, [Diagnostic(display, exc.line, "", exc.message)]
+    if not isinstance(doc.data, dict):
+        return None, None, doc, [Diagnostic(display, doc.line_of(()), "", "top level must be a mapping")]
+    kind_node = doc.data.get("kind")
+    kind = kind_node.text if isinstance(kind_node, strictyaml.Scalar) else None
+    spec = schema.FILE_SPECS.get(kind or "")
+    if spec is None:
+        return None, None, doc, [
+            Diagnostic(display, doc.line_of(("kind",)), "kind",
+                       f"missing or unknown file kind {kind!r} (cuda, gpus, os, framework, pypi)")
+        ]
+    sources = doc.data.get("sources")
+    ids = frozenset(sources) if isinstance(sources, dict) else frozenset()
+    data, found = schema.check(spec, doc.data, ids)
+    problems = [Diagnostic(display, doc.line_of(p.path), p.label, p.message) for p in found]
+    return kind, data, doc, problems
+
+
+def _build(root: Path, blobs: dict[str, bytes], files: dict[str, str], key: str) -> Catalog:
+    problems: list[Diagnostic] = []
+    parts: dict[str, list[tuple[str, dict]]] = {k: [] for k in schema.FILE_SPECS}
+    lines: dict[str, dict[tuple, int]] = {}
+    for display, blob in blobs.items():
+        kind, data, doc, found = parse_file(display, blob)
+        problems.extend(found)
+        if doc is not None:
+            lines[display] = doc.lines
+        if kind is not None and isinstance(data, dict):
+            parts[kind].append((display, data))
+    for kind in ("cuda", "gpus", "os"):
+        if len(parts[kind]) != 1:
+            problems.append(Diagnostic(f"catalogs/{kind}.yaml", None, "",
+                                       f"expected exactly one file of kind {kind!r}, found {len(parts[kind])}"))
+    if problems:
+        raise CatalogError(problems)
+    builder = _Builder(lines)
+    cat = builder.build(str(root), key, files, parts)
+    if builder.problems:
+        raise CatalogError(builder.problems)
+    return cat
+
+
+def _src(entry: dict, default: tuple[str, ...] = ()) -> tuple[str, ...]:
+    return tuple(entry.get("source", ())) or default
+
+
+class _Builder:
+    """Turns checked data into the model; records semantic problems found on the way."""
+
+    def __init__(self, lines: dict[str, dict[tuple, int]]):
+        self.lines = lines
+        self.problems: list[Diagnostic] = []
+
+    def fail(self, file: str, path: tuple, label: str, message: str) -> None:
+        lines = self.lines.get(file, {})
+        probe = path
+        while probe and probe not in lines:
+            probe = probe[:-1]
+        self.problems.append(Diagnostic(file, lines.get(probe), label, message))
+
+    def build(self, root, key, files, parts) -> Catalog:
+        cuda_file, cuda = parts["cuda"][0]
+        toolkits = {}
+        for i, t in enumerate(cuda.get("toolkits", [])):
+            where = Where(cuda_file, ("toolkits", i), f"toolkits[{t['version']}]")
+            toolkits[t["version"]] = Toolkit(t["version"], t["driver_min"], tuple(t["archs"]), _src(t), where, t.get("note"))
+        majors = {}
+        for i, m in enumerate(cuda.get("majors", [])):
+            where = Where(cuda_file, ("majors", i), f"majors[{m['major']}]")
+            majors[m["major"]] = CudaMajor(m["major"], m["minor_compat_driver"], tuple(m["archs"]), _src(m), where)
+
+        gpus_file, gdata = parts["gpus"][0]
+        gpus = []
+        seen_alias: dict[str, str] = {}
+        for i, g in enumerate(gdata.get("gpus", [])):
+            where = Where(gpus_file, ("gpus", i), f"gpus[{g['name']}]")
+            aliases = tuple(g.get("aliases", ()))
+            for j, alias in enumerate((g["name"],) + aliases):
+                folded = alias.casefold()
+                if folded in seen_alias and seen_alias[folded] != g["name"]:
+                    self.fail(gpus_file, ("gpus", i, "aliases", j - 1) if j else ("gpus", i), where.label,
+                              f"name {alias!r} is already used by {seen_alias[folded]!r}")
+                seen_alias[folded] = g["name"]
+            gpus.append(Gpu(g["name"], g["compute_capability"], g["architecture"], g["segment"], aliases, _src(g), where))
+
+        os_file, odata = parts["os"][0]
+        oses = {o["name"]: OsInfo(o["name"], tuple(o["arches"]), o["driver_side"], tuple(o["accelerators"]),
+                                  o.get("note"), _src(o)) for o in odata.get("oses", [])}
+        distributions = {d["name"]: d["glibc"] for d in odata.get("distributions", [])}
+        support = tuple(
+            OsSupport(s["framework"], s["os"], {a: s[a] for a in schema.ACCELERATORS if a in s}, s.get("note"), _src(s))
+            for s in odata.get("support", [])
+        )
+        legacy = dict(odata.get("manylinux", {}).get("legacy", {}))
+
+        frameworks = {}
+        for file, fdata in parts["framework"]:
+            fw = self._framework(file, fdata)
+            if fw.name in frameworks:
+                self.fail(file, ("name",), "name", f"framework {fw.name!r} is also defined in {frameworks[fw.name].file}")
+            frameworks[fw.name] = fw
+
+        pypi: dict[str, PypiProject] = {}
+        libraries: dict[str, Library] = {}
+        for file, pdata in parts["pypi"]:
+            for lib in pdata.get("libraries", []):
+                versions = {v["version"]: tuple(v["platforms"]) for v in lib["versions"]}
+                yanked = frozenset(v["version"] for v in lib["versions"] if v.get("yanked"))
+                libraries[lib["name"]] = Library(lib["name"], versions, yanked, _src(lib, _src(pdata)))
+            if "project" in pdata:
+                releases = {}
+                for i, r in enumerate(pdata.get("releases", [])):
+                    where = Where(file, ("releases", i), f"releases[{r['version']}]")
+                    groups = tuple(
+                        MetadataGroup(tuple(m["platforms"]), m["from"], tuple(m["requires_dist"]), tuple(m.get("provides_extra", ())))
+                        for m in r.get("metadata", [])
+                    )
+                    wheels = tuple((w["filename"], w["sha256"], w["url"]) for w in r["wheels"])
+                    releases[r["version"]] = PypiRelease(r["version"], r.get("requires_python"), r.get("yanked"), wheels, groups, where)
+                pypi[pdata["project"]] = PypiProject(pdata["project"], _src(pdata), releases, file)
+
+        return Catalog(root, key, files, toolkits, majors, tuple(gpus), oses, distributions, legacy, support,
+                       frameworks, pypi, libraries, self.lines)
+
+    def _framework(self, file: str, data: dict) -> Framework:
+        indexes = dict(data.get("indexes", {}))
+        releases: list[Release] = []
+        by_version: dict[str, Release] = {}
+        for i, r in enumerate(data.get("releases", [])):
+            rpath = ("releases", i)
+            rlabel = f"releases[{i}]"
+            variants: dict[str, Variant] = {}
+            base = r.get("variants_from")
+            if base is not None:
+                if base not in by_version:
+                    self.fail(file, rpath + ("variants_from",), rlabel + ".variants_from",
+                              f"release {base!r} is not defined above this one")
+                else:
+                    variants = {v.name: v for v in by_version[base].variants}
+            for j, v in enumerate(r.get("variants", [])):
+                vpath = rpath + ("variants", j)
+                vlabel = f"{rlabel}.variants[{v['name']}]"
+                index_id = v["index"]
+                if index_id == "pypi":
+                    index = "pypi"
+                elif index_id in indexes:
+                    index = indexes[index_id]
+                else:
+                    self.fail(file, vpath + ("index",), vlabel + ".index",
+                              f"unknown index {index_id!r}; known: pypi, {', '.join(sorted(indexes)) or '(none)'}")
+                    continue
+                variants[v["name"]] = Variant(
+                    name=v["name"], accelerator=v["accelerator"], index=index, index_id=index_id,
+                    pypi_default=tuple(v.get("pypi_default", ())), platforms=tuple(v.get("platforms", ())),
+                    python=tuple(v.get("python", ())), cuda=v.get("cuda"), cudnn=v.get("cudnn"), nccl=v.get("nccl"),
+                    archs=tuple(v.get("archs", ())), ptx=tuple(v.get("ptx", ())), requires=tuple(v.get("requires", ())),
+                    extra=v.get("extra"), packages=tuple(v.get("packages", ())), system_cuda=bool(v.get("system_cuda", False)),
+                    driver_min=dict(v.get("driver_min", {})), broken=v.get("broken"), note=v.get("note"),
+                    source=_src(v, _src(r)), where=Where(file, vpath, vlabel),
+                )
+            release = Release(r["version"], tuple(variants.values()), r.get("broken"), r.get("note"), _src(r),
+                              Where(file, rpath, rlabel))
+            releases.append(release)
+            by_version[release.version] = release
+        return Framework(data["name"], tuple(data.get("aliases", ())), data["distribution"],
+                         tuple(data.get("companions", ())), indexes, tuple(releases), file,
+                         {canonicalize_name(k): v for k, v in data.get("sync", {}).items()})
+
+
+def iter_variants(cat: Catalog) -> Iterator[tuple[Framework, Release, Variant]]:
+    for fw in cat.frameworks.values():
+        for release in fw.releases:
+            for variant in release.variants:
+                yield fw, release, variant

@@ -1,0 +1,191 @@
+"""The command line: the only module that imports click. Errors become exit codes here.
+
+Exit codes: 0 success; 1 a finding (no solution, lint or check errors); 2 bad input (usage, an
+unknown name, a catalog or file that cannot be read); 3 network failure; 70 an internal error.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from . import __version__
+
+EXIT_OK, EXIT_FINDINGS, EXIT_INPUT, EXIT_NETWORK, EXIT_INTERNAL = 0, 1, 2, 3, 70
+
+
+class Failure(Exception):
+    """An expected failure: message for stderr, and the exit code."""
+
+    def __init__(self, message: str, code: int = EXIT_INPUT):
+        super().__init__(message)
+        self.code = code
+
+
+def _load(ctx: click.Context, keep_lines: bool = False):
+    from .catalog import CatalogError, load
+
+    root = ctx.obj.get("catalog_dir") if ctx.obj else None
+    try:
+        return load(root, keep_lines=keep_lines)
+    except CatalogError as exc:
+        raise Failure("\n".join(f"error: {d}" for d in exc.diagnostics)) from None
+
+
+def _echo_json(data) -> None:
+    click.echo(json.dumps(data, indent=2, sort_keys=False))
+
+
+@click.group(
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+    epilog="""\b
+Examples:
+  envsolve catalog show torch==2.8.0      one release's facts
+  envsolve catalog show jax --json        the newest JAX release, as JSON
+  envsolve catalog lint                   check the catalogs (also run by the tests)
+  envsolve catalog sync                   refresh the generated PyPI data
+
+Exit codes: 0 ok, 1 findings, 2 bad input, 3 network failure, 70 internal error.""",
+)
+@click.version_option(__version__, "-V", "--version", prog_name="envsolve")
+@click.option("--catalog-dir", type=click.Path(file_okay=False, path_type=Path), envvar="ENVSOLVE_CATALOG_DIR",
+              help="Use the catalogs in this folder instead of the shipped ones.")
+@click.pass_context
+def cli(ctx: click.Context, catalog_dir: Path | None) -> None:
+    """envsolve: solve working GPU deep-learning environments and write them down."""
+    ctx.ensure_object(dict)
+    ctx.obj["catalog_dir"] = catalog_dir
+
+
+@cli.group()
+def catalog() -> None:
+    """Read, check and refresh the catalogs of frameworks, CUDA, GPUs and OSes."""
+
+
+@catalog.command("show")
+@click.argument("release")
+@click.option("--json", "as_json", is_flag=True, help="Print the facts as JSON.")
+@click.pass_context
+def catalog_show(ctx: click.Context, release: str, as_json: bool) -> None:
+    """Print one release's facts: RELEASE is a name with an optional specifier (torch==2.8.0, jax)."""
+    from . import show
+
+    cat = _load(ctx)
+    try:
+        facts = show.release_facts(cat, release)
+    except show.LookupFailure as exc:
+        raise Failure(str(exc)) from None
+    if as_json:
+        _echo_json(facts)
+    else:
+        click.echo(show.format_facts(facts))
+
+
+@catalog.command("lint")
+@click.option("--json", "as_json", is_flag=True, help="Print the findings as JSON.")
+@click.pass_context
+def catalog_lint(ctx: click.Context, as_json: bool) -> None:
+    """Check every catalog file: schema, then cross-checks. Every problem in one run."""
+    from .catalog import CatalogError, load
+    from .lint import lint
+
+    root = ctx.obj.get("catalog_dir")
+    try:
+        cat = load(root, keep_lines=True, use_cache=False)
+        found = lint(cat)
+        code = EXIT_FINDINGS if any(d.severity == "error" for d in found) else EXIT_OK
+    except CatalogError as exc:
+        found, code = exc.diagnostics, EXIT_INPUT
+    errors = sum(d.severity == "error" for d in found)
+    warnings = len(found) - errors
+    if as_json:
+        _echo_json({"errors": errors, "warnings": warnings,
+                    "findings": [{"file": d.file, "line": d.line, "path": d.label, "severity": d.severity,
+                                  "message": d.message} for d in found]})
+    else:
+        for d in found:
+            click.echo(str(d), err=d.severity == "error")
+        click.echo(f"{errors} error(s), {warnings} warning(s)", err=True)
+    ctx.exit(code)
+
+
+@catalog.command("sync")
+@click.argument("projects", nargs=-1)
+@click.option("--dry-run", is_flag=True, help="Show what would change; write nothing.")
+@click.option("--check", is_flag=True, help="Like --dry-run, and exit 1 when something would change.")
+@click.option("--replay", type=click.Path(dir_okay=False, exists=True, path_type=Path),
+              help="Answer from a recording instead of the network.")
+@click.option("--record", type=click.Path(dir_okay=False, path_type=Path),
+              help="Save every response seen, for --replay.")
+@click.pass_context
+def catalog_sync(ctx: click.Context, projects: tuple[str, ...], dry_run: bool, check: bool,
+                 replay: Path | None, record: Path | None) -> None:
+    """Harvest Requires-Dist, Requires-Python and wheel tags from PyPI into catalogs/pypi/.
+
+    PROJECTS limits the sync to some distributions (default: every catalogued one, plus the
+    GPU-library list). A second run with nothing new on PyPI changes nothing.
+    """
+    from . import pypi, sync
+    from .writer import WriteError, write_files
+
+    cat = _load(ctx)
+    if replay is not None:
+        source: pypi.Source = pypi.ReplaySource(replay.read_bytes(), str(replay))
+    else:
+        source = pypi.LiveSource()
+    recorder = pypi.RecordingSource(source) if record else None
+    folder = Path(cat.root) / "pypi"
+    current = {p.name: p.read_bytes() for p in folder.glob("*.yaml")}
+    if sys.stderr.isatty():
+        click.echo(f"envsolve: reading PyPI metadata for {', '.join(projects) or 'every catalogued project'}...", err=True)
+    try:
+        files, changes = sync.run(cat, recorder or source, current, list(projects) or None)
+    except pypi.SyncError as exc:
+        code = EXIT_INPUT if replay is not None or "not a catalogued project" in str(exc) else EXIT_NETWORK
+        raise Failure(f"sync failed, nothing written: {exc}", code) from None
+    for change in changes:
+        click.echo(change.describe())
+    changed = {name: data for name, data in files.items() if current.get(name) != data}
+    if dry_run or check:
+        ctx.exit(EXIT_FINDINGS if check and changed else EXIT_OK)
+    out = {folder / name: data for name, data in changed.items()}
+    if recorder is not None:
+        out[record.resolve()] = recorder.dump()
+    try:
+        write_files(out)
+    except WriteError as exc:
+        raise Failure(f"cannot write: {exc}") from None
+    click.echo(f"{len(changed)} file(s) updated" if changed else "catalog already up to date")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command line; return (never raise) the exit code."""
+    debug = "--debug" in (argv if argv is not None else sys.argv[1:])
+    args = [a for a in (argv if argv is not None else sys.argv[1:]) if a != "--debug"]
+    try:
+        rc = cli.main(args=args, prog_name="envsolve", standalone_mode=False)
+    except Failure as exc:
+        click.echo(str(exc) if str(exc).startswith("error") else f"error: {exc}", err=True)
+        return exc.code
+    except click.exceptions.Exit as exc:
+        return exc.exit_code
+    except click.ClickException as exc:
+        exc.show()
+        return EXIT_INPUT
+    except click.exceptions.Abort:
+        click.echo("aborted", err=True)
+        return 130
+    except KeyboardInterrupt:
+        click.echo("interrupted", err=True)
+        return 130
+    except BrokenPipeError:
+        return EXIT_OK
+    except Exception as exc:  # the one place an unexpected error is turned into an exit code
+        if debug:
+            raise
+        click.echo(f"envsolve: internal error: {type(exc).__name__}: {exc} (rerun with --debug for a traceback)", err=True)
+        return EXIT_INTERNAL
+    return rc if isinstance(rc, int) else EXIT_OK

@@ -1,0 +1,160 @@
+"""``envsolve catalog show``: one release's facts as a value, and a pure formatter for people."""
+
+from __future__ import annotations
+
+import difflib
+import re
+
+from packaging.specifiers import InvalidSpecifier, SpecifierSet
+from packaging.version import Version
+
+from . import facts
+from .catalog import Catalog, Framework
+from .lint import companion_versions
+
+_SPEC = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*(.*)$")
+
+
+class LookupFailure(Exception):
+    """The name or version asked for is not in the catalog (message suggests the closest)."""
+
+
+def find_framework(cat: Catalog, name: str) -> Framework:
+    fw = cat.framework(name)
+    if fw is not None:
+        return fw
+    names = sorted({n for f in cat.frameworks.values() for n in (f.name, f.distribution, *f.aliases)})
+    close = difflib.get_close_matches(name.lower(), names, n=1)
+    hint = f"; did you mean {close[0]!r}?" if close else f" (known: {', '.join(names)})"
+    raise LookupFailure(f"unknown framework {name!r}{hint}")
+
+
+def parse_spec(text: str) -> tuple[str, SpecifierSet]:
+    m = _SPEC.match(text)
+    if not m:
+        raise LookupFailure(f"cannot read {text!r}: expected NAME or NAME<specifier>, e.g. torch==2.8.0")
+    try:
+        return m.group(1), SpecifierSet(m.group(2).strip())
+    except InvalidSpecifier:
+        raise LookupFailure(f"bad version specifier {m.group(2).strip()!r} in {text!r}") from None
+
+
+def release_facts(cat: Catalog, text: str) -> dict:
+    name, spec = parse_spec(text)
+    fw = find_framework(cat, name)
+    matching = [r for r in fw.releases if spec.contains(r.version, prereleases=True)]
+    if not matching:
+        versions = sorted((r.version for r in fw.releases), key=Version)
+        span = f"{versions[0]} to {versions[-1]}" if versions else "none"
+        raise LookupFailure(f"no {fw.name} release in the catalog matches {str(spec)!r} (catalogued: {span})")
+    release = max(matching, key=lambda r: Version(r.version))
+    rel = facts.pypi_release(cat, fw, release)
+    out: dict = {
+        "framework": fw.name,
+        "distribution": fw.distribution,
+        "version": release.version,
+        "catalog_file": fw.file,
+        "broken": release.broken,
+        "note": release.note,
+        "source": list(release.source),
+    }
+    if rel is not None:
+        from .pypi import wheel_platforms
+
+        platforms = sorted({p for w in rel.wheels for p in wheel_platforms(w[0])}, key=facts.PLATFORMS.index)
+        out["pypi"] = {
+            "requires_python": rel.requires_python,
+            "yanked": rel.yanked,
+            "wheels": len(rel.wheels),
+            "platforms": {p: list(facts.wheel_pythons(w[0] for w in rel.wheels if p in wheel_platforms(w[0])))
+                          for p in platforms},
+            "source": f"https://pypi.org/simple/{fw.distribution}/",
+        }
+    else:
+        out["pypi"] = None
+    out["companions"] = {c: companion_versions(cat, fw, release.version, c) for c in fw.companions}
+    variants = []
+    for v in release.variants:
+        plats = facts.platforms(cat, fw, release, v)
+        entry = {
+            "name": v.name,
+            "accelerator": v.accelerator,
+            "index": v.index if v.index == "pypi" else v.index,
+            "platforms": list(plats),
+            "python": {p: list(facts.pythons(cat, fw, release, v, p)) for p in plats},
+            "cuda": v.cuda,
+            "cudnn": v.cudnn,
+            "nccl": v.nccl,
+            "archs": list(v.archs),
+            "ptx": list(v.ptx),
+            "system_cuda": v.system_cuda,
+            "extra": v.extra,
+            "packages": list(v.packages),
+            "requires": {p: [str(r) for r in facts.requires(cat, fw, release, v, p) if _is_gpu_lib(r.name)]
+                         for p in plats},
+            "driver_min": {},
+            "broken": v.broken,
+            "note": v.note,
+            "source": list(v.source),
+        }
+        if v.accelerator == "cuda":
+            for family in ("linux", "windows"):
+                floor = facts.driver_floor(cat, v, family)
+                entry["driver_min"][family] = {"full": floor.full, "minor_compat": floor.compat}
+        variants.append(entry)
+    out["variants"] = variants
+    return out
+
+
+def _is_gpu_lib(name: str) -> bool:
+    from .pypi import LIBRARY_RE
+
+    return bool(LIBRARY_RE.match(name.lower())) or name.lower() in ("triton", "pytorch-triton")
+
+
+def _span(items: list[str]) -> str:
+    if not items:
+        return "-"
+    return items[0] if len(items) == 1 else f"{items[0]}..{items[-1]}"
+
+
+def format_facts(f: dict) -> str:
+    """A readable summary of :func:`release_facts`."""
+    lines = [f"{f['distribution']} {f['version']}  ({f['framework']}, {f['catalog_file']})"]
+    if f["broken"]:
+        lines.append(f"  BROKEN: {f['broken']}")
+    if f["pypi"]:
+        p = f["pypi"]
+        lines.append(f"  PyPI: requires-python {p['requires_python'] or '(any)'}, {p['wheels']} wheels"
+                     + (f", YANKED: {p['yanked']}" if p["yanked"] else ""))
+        for plat, pys in p["platforms"].items():
+            lines.append(f"    {plat:14} Python {_span(pys)}")
+    else:
+        lines.append("  PyPI: no generated data (run `envsolve catalog sync`)")
+    if f["companions"]:
+        lines.append("  companions: " + ", ".join(f"{c} {'/'.join(v) or '(none on PyPI)'}" for c, v in f["companions"].items()))
+    lines.append("  variants:")
+    for v in f["variants"]:
+        head = f"    {v['name']:12} {v['accelerator']:5} from {v['index']}"
+        if v["broken"]:
+            head += f"  BROKEN: {v['broken']}"
+        lines.append(head)
+        lines.append(f"      platforms: {', '.join(v['platforms']) or '(none)'}")
+        if v["cuda"]:
+            lines.append(f"      CUDA {v['cuda']}{' (system install)' if v['system_cuda'] else ''}, "
+                         f"cuDNN {v['cudnn'] or '?'}, NCCL {v['nccl'] or '?'}")
+            for fam, floor in v["driver_min"].items():
+                if floor["full"] or floor["minor_compat"]:
+                    lines.append(f"      driver ({fam}): >= {floor['full'] or '?'}"
+                                 f" (>= {floor['minor_compat'] or '?'} with minor-version compatibility)")
+            lines.append(f"      kernels: {' '.join(v['archs']) or '?'}" + (f"; PTX: {' '.join(v['ptx'])}" if v["ptx"] else ""))
+        for plat, reqs in v["requires"].items():
+            if reqs:
+                lines.append(f"      requires on {plat}: {', '.join(reqs)}")
+                break
+        if v["note"]:
+            lines.append(f"      note: {v['note']}")
+        lines.append(f"      source: {', '.join(v['source']) or '-'}")
+    if f["source"]:
+        lines.append(f"  source: {', '.join(f['source'])}")
+    return "\n".join(lines)
