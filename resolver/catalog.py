@@ -215,7 +215,7 @@ class Library:
 class Catalog:
     root: str
     digest: str  # sha256 over every file's name and bytes
-    files: dict[str, str]  # display name -> sha256
+    files: dict[str, str]  # file name inside the catalog folder -> sha256
     toolkits: dict[str, Toolkit]
     majors: dict[str, CudaMajor]
     gpus: tuple[Gpu, ...]
@@ -272,7 +272,13 @@ def _catalog_files(root: Path) -> list[Path]:
 
 
 def _display(root: Path, path: Path) -> str:
-    return f"catalogs/{path.relative_to(root).as_posix()}"
+    """How a file is named in messages: ``catalogs/...`` for the shipped catalog, else a path
+    relative to the working folder where that is shorter."""
+    rel = path.relative_to(root).as_posix()
+    if root.resolve() == default_root().resolve():
+        return f"catalogs/{rel}"
+    shown = os.path.relpath(path)
+    return shown if not shown.startswith("..") else str(path)
 
 
 def _cache_dir() -> Path:
@@ -293,32 +299,38 @@ def load(root: str | Path | None = None, *, use_cache: bool = True, keep_lines: 
     if not root.is_dir():
         raise CatalogError([Diagnostic(str(root), None, "", "catalog folder not found")])
     paths = _catalog_files(root)
-    blobs: dict[str, bytes] = {}
+    blobs: dict[str, bytes] = {}  # display name -> bytes
+    files: dict[str, str] = {}  # name inside the catalog folder -> sha256
     problems: list[Diagnostic] = []
+    digest = hashlib.sha256()
     for path in paths:
+        rel = path.relative_to(root).as_posix()
         try:
-            blobs[_display(root, path)] = path.read_bytes()
+            blob = blobs[_display(root, path)] = path.read_bytes()
         except OSError as exc:
             problems.append(Diagnostic(_display(root, path), None, "", f"cannot read: {exc.strerror}"))
+            continue
+        files[rel] = hashlib.sha256(blob).hexdigest()
+        digest.update(rel.encode() + b"\0" + files[rel].encode() + b"\0")
     if problems:
         raise CatalogError(problems)
-    digest = hashlib.sha256()
+    catalog_digest = digest.hexdigest()
+    # The cache also depends on the code that builds the model.
     digest.update(__version__.encode())
-    files = {}
-    for name, blob in blobs.items():
-        files[name] = hashlib.sha256(blob).hexdigest()
-        digest.update(name.encode() + b"\0" + files[name].encode() + b"\0")
+    for module in ("catalog.py", "schema.py", "strictyaml.py"):
+        st = (Path(__file__).parent / module).stat()
+        digest.update(f"{module}:{st.st_size}:{st.st_mtime_ns}".encode())
     key = digest.hexdigest()
     cache = _cache_dir() / f"catalog-{key[:32]}.pickle"
     if use_cache and not keep_lines:
         try:
             with open(cache, "rb") as fh:
                 cat = pickle.load(fh)
-            if isinstance(cat, Catalog) and cat.digest == key:
+            if isinstance(cat, Catalog) and cat.digest == catalog_digest:
                 return dataclasses.replace(cat, root=str(root))
         except (OSError, pickle.UnpicklingError, EOFError, AttributeError, TypeError, ValueError, ImportError):
             pass
-    cat = _build(root, blobs, files, key)
+    cat = _build(root, blobs, files, catalog_digest)
     if use_cache:
         _write_cache(cache, dataclasses.replace(cat, lines=None))
     return cat if keep_lines else dataclasses.replace(cat, lines=None)
@@ -375,7 +387,7 @@ def _build(root: Path, blobs: dict[str, bytes], files: dict[str, str], key: str)
         if kind is not None and isinstance(data, dict):
             parts[kind].append((display, data))
     for kind in ("cuda", "gpus", "os"):
-        if len(parts[kind]) != 1:
+        if not problems and len(parts[kind]) != 1:
             problems.append(Diagnostic(f"catalogs/{kind}.yaml", None, "",
                                        f"expected exactly one file of kind {kind!r}, found {len(parts[kind])}"))
     if problems:
@@ -387,8 +399,10 @@ def _build(root: Path, blobs: dict[str, bytes], files: dict[str, str], key: str)
     return cat
 
 
-def _src(entry: dict, default: tuple[str, ...] = ()) -> tuple[str, ...]:
-    return tuple(entry.get("source", ())) or default
+def _src(entry: dict, default: tuple[str, ...] = (), ids: dict[str, str] | None = None) -> tuple[str, ...]:
+    """An entry's sources with ids from the file's ``sources:`` map resolved to their URLs."""
+    found = tuple((ids or {}).get(s, s) for s in entry.get("source", ()))
+    return found or default
 
 
 class _Builder:
@@ -407,14 +421,15 @@ class _Builder:
 
     def build(self, root, key, files, parts) -> Catalog:
         cuda_file, cuda = parts["cuda"][0]
+        _ids = lambda data: data.get("sources", {})  # noqa: E731
         toolkits = {}
         for i, t in enumerate(cuda.get("toolkits", [])):
             where = Where(cuda_file, ("toolkits", i), f"toolkits[{t['version']}]")
-            toolkits[t["version"]] = Toolkit(t["version"], t["driver_min"], tuple(t["archs"]), _src(t), where, t.get("note"))
+            toolkits[t["version"]] = Toolkit(t["version"], t["driver_min"], tuple(t["archs"]), _src(t, ids=_ids(cuda)), where, t.get("note"))
         majors = {}
         for i, m in enumerate(cuda.get("majors", [])):
             where = Where(cuda_file, ("majors", i), f"majors[{m['major']}]")
-            majors[m["major"]] = CudaMajor(m["major"], m["minor_compat_driver"], tuple(m["archs"]), _src(m), where)
+            majors[m["major"]] = CudaMajor(m["major"], m["minor_compat_driver"], tuple(m["archs"]), _src(m, ids=_ids(cuda)), where)
 
         gpus_file, gdata = parts["gpus"][0]
         gpus = []
@@ -428,14 +443,16 @@ class _Builder:
                     self.fail(gpus_file, ("gpus", i, "aliases", j - 1) if j else ("gpus", i), where.label,
                               f"name {alias!r} is already used by {seen_alias[folded]!r}")
                 seen_alias[folded] = g["name"]
-            gpus.append(Gpu(g["name"], g["compute_capability"], g["architecture"], g["segment"], aliases, _src(g), where))
+            gpus.append(Gpu(g["name"], g["compute_capability"], g["architecture"], g["segment"], aliases,
+                            _src(g, ids=_ids(gdata)), where))
 
         os_file, odata = parts["os"][0]
         oses = {o["name"]: OsInfo(o["name"], tuple(o["arches"]), o["driver_side"], tuple(o["accelerators"]),
-                                  o.get("note"), _src(o)) for o in odata.get("oses", [])}
+                                  o.get("note"), _src(o, ids=_ids(odata))) for o in odata.get("oses", [])}
         distributions = {d["name"]: d["glibc"] for d in odata.get("distributions", [])}
         support = tuple(
-            OsSupport(s["framework"], s["os"], {a: s[a] for a in schema.ACCELERATORS if a in s}, s.get("note"), _src(s))
+            OsSupport(s["framework"], s["os"], {a: s[a] for a in schema.ACCELERATORS if a in s}, s.get("note"),
+                      _src(s, ids=_ids(odata)))
             for s in odata.get("support", [])
         )
         legacy = dict(odata.get("manylinux", {}).get("legacy", {}))
@@ -471,6 +488,7 @@ class _Builder:
 
     def _framework(self, file: str, data: dict) -> Framework:
         indexes = dict(data.get("indexes", {}))
+        ids = data.get("sources", {})
         releases: list[Release] = []
         by_version: dict[str, Release] = {}
         for i, r in enumerate(data.get("releases", [])):
@@ -503,9 +521,11 @@ class _Builder:
                     archs=tuple(v.get("archs", ())), ptx=tuple(v.get("ptx", ())), requires=tuple(v.get("requires", ())),
                     extra=v.get("extra"), packages=tuple(v.get("packages", ())), system_cuda=bool(v.get("system_cuda", False)),
                     driver_min=dict(v.get("driver_min", {})), broken=v.get("broken"), note=v.get("note"),
-                    source=_src(v, _src(r)), where=Where(file, vpath, vlabel),
+                    source=_src(v, _src(r, ids=ids), ids), where=Where(file, vpath, vlabel),
                 )
-            release = Release(r["version"], tuple(variants.values()), r.get("broken"), r.get("note"), _src(r),
+                if not variants[v["name"]].source:
+                    self.fail(file, vpath, vlabel, "no source: give the variant or its release a 'source:'")
+            release = Release(r["version"], tuple(variants.values()), r.get("broken"), r.get("note"), _src(r, ids=ids),
                               Where(file, rpath, rlabel))
             releases.append(release)
             by_version[release.version] = release

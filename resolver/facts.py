@@ -40,8 +40,13 @@ def platforms(cat: Catalog, fw: Framework, release: Release, variant: Variant) -
 
 
 def pythons(cat: Catalog, fw: Framework, release: Release, variant: Variant, platform: str) -> tuple[str, ...]:
-    """CPython versions ("3.12") with a wheel of this build on ``platform``."""
-    if variant.index != "pypi":
+    """CPython versions ("3.12") with a wheel of this build on ``platform``.
+
+    A framework-index build without a curated ``python`` list is taken to be built for the same
+    CPython versions as the release's PyPI wheels on that platform (or on any platform, when PyPI
+    has none for it): the projects build both from one matrix.
+    """
+    if variant.index != "pypi" and variant.python:
         return variant.python
     rel = pypi_release(cat, fw, release)
     if rel is None:
@@ -49,6 +54,8 @@ def pythons(cat: Catalog, fw: Framework, release: Release, variant: Variant, pla
     from .pypi import wheel_platforms
 
     names = [w[0] for w in rel.wheels if platform in wheel_platforms(w[0])]
+    if not names and variant.index != "pypi":
+        names = [w[0] for w in rel.wheels]
     return tuple(wheel_pythons(names))
 
 

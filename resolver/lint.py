@@ -144,8 +144,6 @@ def _check_variant(cat: Catalog, fw: Framework, release: Release, v: Variant, py
     else:
         if not v.platforms:
             out.append(_at(cat, v.where, message="a variant from a framework index needs 'platforms'"))
-        if not v.python:
-            out.append(_at(cat, v.where, message="a variant from a framework index needs 'python'"))
         for i, line in enumerate(v.requires):
             req = Requirement(line)
             lib = cat.libraries.get(canonicalize_name(req.name))

@@ -100,7 +100,15 @@ class LiveSource(Source):
         tail = self._range(url, size - tail_len, size)
         if len(tail) != tail_len:
             raise SyncError(f"{url}: the server ignored the range request")
-        offset, length, method = _find_metadata_entry(tail, size - tail_len, url)
+        try:
+            offset, length, method = _find_metadata_entry(tail, url)
+        except SyncError:
+            # Not among the last records: read the whole central directory (never the wheel).
+            cd_offset, cd_size = _central_directory(tail, url)
+            if cd_size > 64 * 1024 * 1024:
+                raise SyncError(f"{url}: central directory of {cd_size} bytes is too large") from None
+            directory = self._range(url, cd_offset, cd_offset + cd_size)
+            offset, length, method = _find_metadata_entry(directory, url)
         # Local header (30 bytes + name + extra field) then the data; 64 KiB covers any name/extra.
         blob = self._range(url, offset, min(size, offset + 30 + 65536 + length))
         if blob[:4] != b"PK\x03\x04":
@@ -114,7 +122,21 @@ class LiveSource(Source):
         return data.decode("utf-8")
 
 
-def _find_metadata_entry(tail: bytes, tail_start: int, url: str) -> tuple[int, int, int]:
+def _central_directory(tail: bytes, url: str) -> tuple[int, int]:
+    """(offset, size) of the zip's central directory, from its end records in ``tail``."""
+    end = tail.rfind(b"PK\x05\x06")
+    if end < 0 or end + 22 > len(tail):
+        raise SyncError(f"{url}: not a zip file (no end of central directory record)")
+    cd_size, cd_offset = struct.unpack("<II", tail[end + 12 : end + 20])
+    if cd_offset == 0xFFFFFFFF or cd_size == 0xFFFFFFFF:
+        z64 = tail.rfind(b"PK\x06\x06", 0, end)
+        if z64 < 0:
+            raise SyncError(f"{url}: zip64 end record not found")
+        cd_size, cd_offset = struct.unpack("<QQ", tail[z64 + 40 : z64 + 56])
+    return cd_offset, cd_size
+
+
+def _find_metadata_entry(tail: bytes, url: str) -> tuple[int, int, int]:
     """Find ``*.dist-info/METADATA`` among the central directory records in ``tail``.
 
     Returns (local header offset, compressed size, compression method).

@@ -459,7 +459,7 @@ VARIANT = Obj(
         "note": NOTE,
         "source": SOURCE,
     },
-    ("name", "accelerator", "index", "source"),
+    ("name", "accelerator", "index"),
 )
 
 FRAMEWORK_FILE = Obj(
