@@ -9,17 +9,13 @@ process pays for the YAML only once.
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import os
 import pickle
-import tempfile
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Iterator, NamedTuple
 
-from packaging.utils import canonicalize_name
-
-from . import __version__, schema, strictyaml
+from . import __version__
 
 CATALOG_ENV = "ENVSOLVE_CATALOG_DIR"
 CACHE_ENV = "ENVSOLVE_CACHE_DIR"
@@ -27,8 +23,7 @@ CACHE_ENV = "ENVSOLVE_CACHE_DIR"
 
 # ---- errors ------------------------------------------------------------------------------------
 
-@dataclasses.dataclass(frozen=True)
-class Diagnostic:
+class Diagnostic(NamedTuple):
     """One finding about a catalog file: ``file:line label: message``."""
 
     file: str
@@ -54,8 +49,7 @@ class CatalogError(Exception):
 
 # ---- the model ---------------------------------------------------------------------------------
 
-@dataclasses.dataclass(frozen=True)
-class Where:
+class Where(NamedTuple):
     """Where a catalog entry was written, for messages: file, raw path, display path."""
 
     file: str
@@ -63,8 +57,7 @@ class Where:
     label: str
 
 
-@dataclasses.dataclass(frozen=True)
-class Toolkit:
+class Toolkit(NamedTuple):
     version: str  # "12.8"
     driver_min: dict[str, str]  # os -> driver
     archs: tuple[str, ...]
@@ -77,8 +70,7 @@ class Toolkit:
         return self.version.split(".")[0]
 
 
-@dataclasses.dataclass(frozen=True)
-class CudaMajor:
+class CudaMajor(NamedTuple):
     major: str
     minor_compat_driver: dict[str, str]
     archs: tuple[str, ...]
@@ -86,8 +78,7 @@ class CudaMajor:
     where: Where
 
 
-@dataclasses.dataclass(frozen=True)
-class Gpu:
+class Gpu(NamedTuple):
     name: str
     compute_capability: str
     architecture: str
@@ -101,8 +92,7 @@ class Gpu:
         return "sm_" + self.compute_capability.replace(".", "")
 
 
-@dataclasses.dataclass(frozen=True)
-class OsInfo:
+class OsInfo(NamedTuple):
     name: str
     arches: tuple[str, ...]
     driver_side: str
@@ -111,8 +101,7 @@ class OsInfo:
     source: tuple[str, ...]
 
 
-@dataclasses.dataclass(frozen=True)
-class OsSupport:
+class OsSupport(NamedTuple):
     framework: str
     os: str
     accelerators: dict[str, str]  # accelerator -> specifier over framework versions, or "none"
@@ -120,8 +109,7 @@ class OsSupport:
     source: tuple[str, ...]
 
 
-@dataclasses.dataclass(frozen=True)
-class Variant:
+class Variant(NamedTuple):
     name: str
     accelerator: str
     index: str  # "pypi" or an index URL
@@ -145,8 +133,7 @@ class Variant:
     where: Where
 
 
-@dataclasses.dataclass(frozen=True)
-class Release:
+class Release(NamedTuple):
     version: str
     variants: tuple[Variant, ...]
     broken: str | None
@@ -158,8 +145,7 @@ class Release:
         return next((v for v in self.variants if v.name == name), None)
 
 
-@dataclasses.dataclass(frozen=True)
-class Framework:
+class Framework(NamedTuple):
     name: str
     aliases: tuple[str, ...]
     distribution: str
@@ -167,14 +153,13 @@ class Framework:
     indexes: dict[str, str]
     releases: tuple[Release, ...]
     file: str
-    sync_floors: dict[str, str] = dataclasses.field(default_factory=dict)  # distribution -> lowest version synced
+    sync_floors: dict[str, str]  # distribution -> lowest version synced
 
     def release(self, version: str) -> Release | None:
         return next((r for r in self.releases if r.version == version), None)
 
 
-@dataclasses.dataclass(frozen=True)
-class MetadataGroup:
+class MetadataGroup(NamedTuple):
     """Requires-Dist of the wheels for some platforms, read from one wheel's .metadata file."""
 
     platforms: tuple[str, ...]
@@ -183,8 +168,7 @@ class MetadataGroup:
     provides_extra: tuple[str, ...]
 
 
-@dataclasses.dataclass(frozen=True)
-class PypiRelease:
+class PypiRelease(NamedTuple):
     version: str
     requires_python: str | None
     yanked: str | None
@@ -193,16 +177,14 @@ class PypiRelease:
     where: Where
 
 
-@dataclasses.dataclass(frozen=True)
-class PypiProject:
+class PypiProject(NamedTuple):
     name: str
     source: tuple[str, ...]
     releases: dict[str, PypiRelease]
     file: str
 
 
-@dataclasses.dataclass(frozen=True)
-class Library:
+class Library(NamedTuple):
     """A GPU-library distribution (nvidia-*, cuda-*): its versions and their wheel platforms."""
 
     name: str
@@ -211,8 +193,7 @@ class Library:
     source: tuple[str, ...]
 
 
-@dataclasses.dataclass(frozen=True)
-class Catalog:
+class Catalog(NamedTuple):
     root: str
     digest: str  # sha256 over every file's name and bytes
     files: dict[str, str]  # file name inside the catalog folder -> sha256
@@ -250,6 +231,13 @@ class Catalog:
                 probe = probe[:-1]
             line = lines.get(probe)
         return Diagnostic(where.file, line, label, "")
+
+
+def canonicalize_name(name: str) -> str:
+    """PEP 503 normalisation (as packaging.utils does; kept here off the import path)."""
+    import re
+
+    return re.sub(r"[-_.]+", "-", name).lower()
 
 
 # ---- locating and reading files ----------------------------------------------------------------
@@ -327,17 +315,19 @@ def load(root: str | Path | None = None, *, use_cache: bool = True, keep_lines: 
             with open(cache, "rb") as fh:
                 cat = pickle.load(fh)
             if isinstance(cat, Catalog) and cat.digest == catalog_digest:
-                return dataclasses.replace(cat, root=str(root))
+                return cat._replace(root=str(root))
         except (OSError, pickle.UnpicklingError, EOFError, AttributeError, TypeError, ValueError, ImportError):
             pass
     cat = _build(root, blobs, files, catalog_digest)
     if use_cache:
-        _write_cache(cache, dataclasses.replace(cat, lines=None))
-    return cat if keep_lines else dataclasses.replace(cat, lines=None)
+        _write_cache(cache, cat._replace(lines=None))
+    return cat if keep_lines else cat._replace(lines=None)
 
 
 def _write_cache(path: Path, cat: Catalog) -> None:
     """Best effort: a cache that cannot be written only costs time."""
+    import tempfile
+
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".catalog-", suffix=".tmp")
@@ -348,12 +338,17 @@ def _write_cache(path: Path, cat: Catalog) -> None:
         except BaseException:
             os.unlink(tmp)
             raise
+        for old in path.parent.glob("catalog-*.pickle"):  # keep only the newest cached catalog
+            if old != path:
+                old.unlink(missing_ok=True)
     except OSError:
         pass
 
 
-def parse_file(display: str, blob: bytes) -> tuple[str | None, Any, strictyaml.Document | None, list[Diagnostic]]:
-    """Read one catalog file: (kind, checked data, document, problems)."""
+def parse_file(display: str, blob: bytes) -> tuple[str | None, Any, Any, list[Diagnostic]]:
+    """Read one catalog file: (kind, checked data, strictyaml document, problems)."""
+    from . import schema, strictyaml  # only needed when the cache misses
+
     try:
         doc = strictyaml.load(blob)
     except strictyaml.YamlError as exc:
@@ -376,6 +371,7 @@ def parse_file(display: str, blob: bytes) -> tuple[str | None, Any, strictyaml.D
 
 
 def _build(root: Path, blobs: dict[str, bytes], files: dict[str, str], key: str) -> Catalog:
+    from . import schema
     problems: list[Diagnostic] = []
     parts: dict[str, list[tuple[str, dict]]] = {k: [] for k in schema.FILE_SPECS}
     lines: dict[str, dict[tuple, int]] = {}
@@ -420,6 +416,7 @@ class _Builder:
         self.problems.append(Diagnostic(file, lines.get(probe), label, message))
 
     def build(self, root, key, files, parts) -> Catalog:
+        from . import schema
         cuda_file, cuda = parts["cuda"][0]
         _ids = lambda data: data.get("sources", {})  # noqa: E731
         toolkits = {}
