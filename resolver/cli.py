@@ -39,10 +39,27 @@ def _echo_json(data) -> None:
     click.echo(json.dumps(data, indent=2, sort_keys=False))
 
 
+class _StackGroup(click.Group):
+    """A group whose first word may be a stack: `envsolve torch+jax --gpu` runs `solve`."""
+
+    def resolve_command(self, ctx, args):
+        if args and args[0] not in self.commands and not args[0].startswith("-"):
+            return "solve", self.commands["solve"], args
+        return super().resolve_command(ctx, args)
+
+    def format_usage(self, ctx, formatter):
+        formatter.write_usage("envsolve", "STACK [OPTIONS]  |  envsolve COMMAND [ARGS]...")
+
+
 @click.group(
+    cls=_StackGroup,
     context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
     epilog="""\b
 Examples:
+  envsolve tensorflow+pytorch --gpu       newest working pair for this machine's OS and Python
+  envsolve pytorch==2.5.* --gpu --os windows --python 3.11 --gpu-model "RTX 4090" --driver 551.61
+  envsolve jax>=0.6+torch --gpu --gpu-model sm_90 --json
+  envsolve torch --gpu --detect           fill OS, Python, GPUs and driver from this machine
   envsolve catalog show torch==2.8.0      one release's facts
   envsolve catalog show jax --json        the newest JAX release, as JSON
   envsolve catalog lint                   check the catalogs (also run by the tests)
@@ -58,6 +75,103 @@ def cli(ctx: click.Context, catalog_dir: Path | None) -> None:
     """envsolve: solve working GPU deep-learning environments and write them down."""
     ctx.ensure_object(dict)
     ctx.obj["catalog_dir"] = catalog_dir
+
+
+@cli.command("solve", context_settings={"ignore_unknown_options": False})
+@click.argument("stack")
+@click.option("--gpu", "accelerator", flag_value="gpu", help="NVIDIA CUDA (on macOS: Apple MPS/Metal).")
+@click.option("--cpu", "accelerator", flag_value="cpu", help="CPU-only builds.")
+@click.option("--rocm", "rocm", is_flag=False, flag_value="any", default=None, metavar="[VERSION]",
+              help="AMD ROCm builds, optionally of one ROCm version (6.4).")
+@click.option("--os", "os_name", type=click.Choice(["linux", "windows", "wsl2", "macos"]), help="Target OS (default: this one).")
+@click.option("--arch", help="Target CPU: x86_64, aarch64 or arm64 (default: this one).")
+@click.option("--python", "python", help="Target Python X.Y (default: this one).")
+@click.option("--gpu-model", "gpu_models", multiple=True,
+              help="A GPU the environment must run on (repeatable): nvidia-smi name, short name, sm_XY or X.Y.")
+@click.option("--driver", help="The NVIDIA driver version the machines have (a hard constraint).")
+@click.option("--cuda", help="Pin the CUDA runtime: 12 or 12.8.")
+@click.option("--detect", is_flag=True, help="Fill OS, Python, GPUs and driver from this machine.")
+@click.option("--json", "as_json", is_flag=True, help="Print the solution manifest (envsolve.solution/1).")
+@click.pass_context
+def solve_cmd(ctx: click.Context, stack: str, accelerator: str | None, rocm: str | None, os_name: str | None,
+              arch: str | None, python: str | None, gpu_models: tuple[str, ...], driver: str | None,
+              cuda: str | None, detect: bool, as_json: bool) -> None:
+    """Find the newest working combination of STACK (frameworks joined by '+') for a target.
+
+    \b
+    STACK examples: tensorflow+pytorch, pytorch==2.5.*, jax>=0.6+torch (aliases: torch, tf).
+    Without --gpu/--cpu/--rocm: CUDA when a GPU, driver or CUDA pin is given, else CPU.
+    Exit codes: 0 a solution, 1 no solution (with the reasons), 2 bad input.
+    """
+    from . import report, solver
+    from .request import UsageError
+
+    cat = _load(ctx)
+    try:
+        request, target = _build_request(cat, stack, accelerator, rocm, os_name, arch, python, gpu_models,
+                                         driver, cuda, detect)
+    except UsageError as exc:
+        raise Failure(str(exc)) from None
+    result = solver.solve(cat, request, target)
+    if as_json:
+        _echo_json(report.manifest(result, cat.digest))
+    elif isinstance(result, solver.Solution):
+        click.echo(report.format_solution(result))
+    else:
+        click.echo(report.format_conflict(result))
+    ctx.exit(EXIT_OK if isinstance(result, solver.Solution) else EXIT_FINDINGS)
+
+
+def _build_request(cat, stack, accelerator, rocm, os_name, arch, python, gpu_models, driver, cuda, detect):
+    import platform as host
+
+    from .request import (Request, Target, UsageError, lookup_gpu, normalise_arch, parse_cuda_pin, parse_driver,
+                          parse_python, parse_stack)
+
+    items = parse_stack(cat, stack)
+    gpus = tuple(lookup_gpu(cat, name) for name in gpu_models)
+    if detect:
+        from . import probe
+
+        machine = probe.inspect_machine()
+        os_name = os_name or machine.os
+        arch = arch or machine.arch
+        python = python or machine.python
+        driver = driver or machine.driver
+        if not gpus:
+            gpus = tuple(lookup_gpu(cat, g.compute_capability) if g.compute_capability else lookup_gpu(cat, g.name)
+                         for g in machine.gpus)
+    if os_name is None:
+        system = host.system().lower()
+        os_name = {"darwin": "macos"}.get(system, system)
+        if os_name == "linux" and "microsoft" in host.release().lower():
+            os_name = "wsl2"
+        if os_name not in ("linux", "windows", "macos", "wsl2"):
+            raise UsageError(f"this OS ({host.system()}) is not one envsolve knows; give --os")
+    arch = normalise_arch(arch or host.machine(), os_name)
+    python = parse_python(python) if python else f"{sys.version_info.major}.{sys.version_info.minor}"
+    driver = parse_driver(driver) if driver else None
+    cuda = parse_cuda_pin(cuda) if cuda else None
+    if rocm is not None:
+        if accelerator is not None:
+            raise UsageError("--rocm cannot be combined with --gpu or --cpu")
+        accel = "rocm"
+    elif accelerator == "gpu":
+        accel = "mps" if os_name == "macos" else "cuda"
+    elif accelerator == "cpu":
+        accel = "cpu"
+    else:
+        accel = "cuda" if (gpus or driver or cuda) and os_name != "macos" else "cpu"
+    if os_name == "macos" and (cuda or driver or gpus):
+        raise UsageError("macOS has no NVIDIA CUDA: drop --cuda/--driver/--gpu-model (--gpu means MPS/Metal there)")
+    if accel != "cuda" and cuda:
+        raise UsageError("--cuda needs a CUDA request (--gpu)")
+    if accel == "rocm" and os_name != "linux":
+        raise UsageError("ROCm builds exist for Linux only")
+    if os_name == "windows":
+        arch = "x86_64"
+    request = Request(items, accel, None if rocm in (None, "any") else rocm, cuda)
+    return request, Target(os_name, arch, python, gpus, driver)
 
 
 @cli.group()

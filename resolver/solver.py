@@ -1,0 +1,483 @@
+"""The solver: the newest working combination of framework builds for a target, or why none.
+
+"Working" means all of: every shared GPU-library distribution has one published version that
+satisfies every chosen build (pip level); one CUDA major in the environment; the driver floor met;
+every GPU has kernels (or PTX it can JIT); wheels for the OS, CPU and Python; nothing broken.
+
+Per-build checks (driver, GPU, platform, Python...) filter each framework's candidates first and
+record why each was dropped. The joint part (shared libraries, CUDA major) is solved by
+resolvelib over a provider whose identifiers are the frameworks, the GPU-library distributions and
+one virtual ``cuda-major``.
+
+Preference, in order: the newest release of each requested framework, in the order requested;
+then the newer CUDA; then the build on PyPI over one on the framework's own index.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Iterable, Iterator, Mapping, NamedTuple, Sequence
+
+from packaging.requirements import Requirement
+from packaging.specifiers import SpecifierSet
+from packaging.utils import canonicalize_name
+from packaging.version import Version
+
+from . import facts
+from .catalog import Catalog, Framework, Release, Variant
+from .pypi import LIBRARY_RE
+from .request import GpuTarget, Request, StackItem, Target, driver_key
+
+CUDA_MAJOR = "cuda-major"
+MAX_ROUNDS = 20000
+
+
+# ---- values ------------------------------------------------------------------------------------
+
+class Package(NamedTuple):
+    name: str
+    version: str
+    role: str  # framework | companion | plugin | gpu-library
+    variant: str | None
+    index: str  # "pypi" or an index URL
+    extras: tuple[str, ...] = ()
+
+
+class Candidate(NamedTuple):
+    """One build of one framework that passed every per-build check for the target."""
+
+    fw: Framework
+    release: Release
+    variant: Variant
+    version: Version
+    libs: Mapping[str, SpecifierSet]  # GPU-library distribution -> what this build requires
+    cuda_major: str | None
+    extra_packages: tuple[Package, ...]  # companions and plugins, with versions
+    driver: facts.DriverFloor  # for the target's driver family
+    floors: Mapping[str, facts.DriverFloor]  # "linux" / "windows" -> floor
+    relies_on: str | None  # "full" | "minor-version compatibility" | None (no driver given)
+    jit: tuple[str, ...]  # GPUs that run through PTX JIT
+    unverified_archs: bool  # the build's kernel list is not catalogued
+
+    def key(self) -> tuple:
+        cuda = tuple(int(x) for x in self.variant.cuda.split(".")) if self.variant.cuda else (0,)
+        return (self.version, cuda, self.variant.index == "pypi")
+
+    def describe(self) -> str:
+        return f"{self.fw.distribution} {self.release.version} ({self.variant.name})"
+
+
+class Rejection(NamedTuple):
+    stage: str  # accelerator | platform | python | cuda-pin | driver | gpu | broken | package
+    release: str
+    variant: str
+    reason: str
+
+
+class Solution(NamedTuple):
+    request: Request
+    target: Target
+    chosen: tuple[Candidate, ...]
+    libraries: tuple[Package, ...]
+    warnings: tuple[str, ...]
+
+    @property
+    def packages(self) -> tuple[Package, ...]:
+        out = []
+        for cand in self.chosen:
+            extras = (cand.variant.extra,) if cand.variant.extra else ()
+            out.append(Package(cand.fw.distribution, cand.release.version, "framework", cand.variant.name,
+                               cand.variant.index, extras))
+            out.extend(cand.extra_packages)
+        return tuple(out) + self.libraries
+
+
+class Cause(NamedTuple):
+    kind: str  # gpu-arch | driver | python | platform | accelerator | cuda-pin | cuda-major | library | broken | package
+    text: str
+
+
+class Suggestion(NamedTuple):
+    kind: str  # version | driver | python | cuda | split | accelerator
+    text: str
+    command: str | None
+
+
+class Conflict(NamedTuple):
+    request: Request
+    target: Target
+    summary: str
+    causes: tuple[Cause, ...]
+    suggestions: tuple[Suggestion, ...]
+
+
+# ---- per-build checks --------------------------------------------------------------------------
+
+def _cc(arch: str) -> tuple[int, int, str]:
+    m = re.fullmatch(r"sm_(\d+?)(\d)([af]?)", arch)
+    return (int(m.group(1)), int(m.group(2)), m.group(3)) if m else (0, 0, "")
+
+
+def kernel_coverage(gpu: GpuTarget, archs: Sequence[str], ptx: Sequence[str]) -> str | None:
+    """'sass' if the GPU runs shipped kernels, 'ptx' if only by JIT from shipped PTX, else None.
+
+    A cubin for sm_XY runs on every GPU of the same major with minor >= Y (CUDA binary
+    compatibility); arch-specific ('a'/'f') cubins only on their own major.minor ('a') or family
+    ('f'). PTX for compute_XY JIT-compiles for every GPU of compute capability >= X.Y.
+    """
+    major, minor = (int(p) for p in gpu.compute_capability.split("."))
+    for arch in archs:
+        a_major, a_minor, suffix = _cc(arch)
+        if a_major != major:
+            continue
+        if suffix == "a" and a_minor == minor:
+            return "sass"
+        if suffix == "f" and a_minor <= minor:
+            return "sass"
+        if not suffix and a_minor <= minor:
+            return "sass"
+    for arch in ptx:
+        p_major, p_minor, suffix = _cc(arch)
+        if not suffix and (p_major, p_minor) <= (major, minor):
+            return "ptx"
+    return None
+
+
+def _accelerators(request: Request, target: Target) -> tuple[str, ...]:
+    if request.accelerator == "cpu":
+        return ("cpu", "mps") if target.platform == "macos-arm64" else ("cpu",)
+    if request.accelerator == "mps":
+        return ("mps", "metal")
+    return (request.accelerator,)
+
+
+def _choose_version(cat: Catalog, name: str, spec: SpecifierSet, platform: str, python: str) -> str | None:
+    """The newest published, non-yanked version of ``name`` in ``spec`` with a wheel for the target."""
+    project = cat.pypi.get(canonicalize_name(name))
+    if project is None:
+        return None
+    from .pypi import wheel_platforms
+    from .platforms import wheel_pythons
+
+    for version in sorted(project.releases, key=Version, reverse=True):
+        rel = project.releases[version]
+        if rel.yanked or not spec.contains(version, prereleases=True):
+            continue
+        names = [w[0] for w in rel.wheels if platform in wheel_platforms(w[0])]
+        pys = wheel_pythons(names)
+        if python in pys or "any" in pys or any(p.endswith("+") and _py(p[:-1]) <= _py(python) for p in pys):
+            return version
+    return None
+
+
+def _py(text: str) -> tuple[int, int]:
+    major, minor = text.rstrip("t").split(".")
+    return int(major), int(minor)
+
+
+def _metadata_requires(cat: Catalog, name: str, version: str, platform: str, python: str,
+                       extras: tuple[str, ...]) -> list[Requirement]:
+    from .platforms import requirements_for
+
+    project = cat.pypi.get(canonicalize_name(name))
+    rel = project.releases.get(version) if project else None
+    if rel is None:
+        return []
+    group = next((g for g in rel.metadata if platform in g.platforms), None)
+    return requirements_for(group.requires_dist, platform, python, extras) if group else []
+
+
+def _merge(libs: dict[str, SpecifierSet], reqs: Iterable[Requirement]) -> None:
+    for req in reqs:
+        name = canonicalize_name(req.name)
+        if LIBRARY_RE.match(name):
+            libs[name] = libs[name] & req.specifier if name in libs else SpecifierSet(str(req.specifier))
+
+
+def candidates(cat: Catalog, item: StackItem, request: Request, target: Target,
+               spec: SpecifierSet | None = None) -> tuple[list[Candidate], list[Rejection]]:
+    """Every build of ``item``'s framework that passes the per-build checks, best first."""
+    fw = cat.frameworks[item.framework]
+    spec = item.spec if spec is None else spec
+    accelerators = _accelerators(request, target)
+    platform, python = target.platform, target.python
+    good: list[Candidate] = []
+    rejected: list[Rejection] = []
+    for release in fw.releases:
+        if not spec.contains(release.version, prereleases=True):
+            continue
+        rel = facts.pypi_release(cat, fw, release)
+        for v in release.variants:
+            def reject(stage: str, reason: str) -> None:
+                rejected.append(Rejection(stage, release.version, v.name, reason))
+
+            if v.accelerator not in accelerators:
+                reject("accelerator", f"{v.accelerator} build")
+                continue
+            if request.rocm and not v.name.startswith(f"rocm{request.rocm}"):
+                reject("accelerator", f"not ROCm {request.rocm}")
+                continue
+            if release.broken or v.broken or (rel is not None and rel.yanked and v.index == "pypi"):
+                reject("broken", release.broken or v.broken or f"yanked on PyPI: {rel.yanked}")
+                continue
+            if platform not in facts.platforms(cat, fw, release, v):
+                reject("platform", f"no {platform} wheel")
+                continue
+            pythons = facts.pythons(cat, fw, release, v, platform)
+            if python not in pythons:
+                reject("python", f"wheels for Python {', '.join(pythons) or 'none'}")
+                continue
+            if request.cuda and v.accelerator == "cuda":
+                if not v.cuda or not (v.cuda == request.cuda or v.cuda.split(".")[0] == request.cuda):
+                    reject("cuda-pin", f"CUDA {v.cuda}")
+                    continue
+            jit: list[str] = []
+            unverified = False
+            if v.accelerator == "cuda" and target.gpus:
+                archs, ptx = v.archs, v.ptx
+                if not archs and not ptx:
+                    unverified = True
+                    toolkit = cat.toolkits.get(v.cuda or "")
+                    archs = toolkit.archs if toolkit else ()
+                missing = []
+                for gpu in target.gpus:
+                    how = kernel_coverage(gpu, archs, ptx)
+                    if how is None:
+                        missing.append(gpu)
+                    elif how == "ptx":
+                        jit.append(gpu.name)
+                if missing:
+                    shipped = " ".join(archs) + (f" +PTX {' '.join(ptx)}" if ptx else "")
+                    reject("gpu", "; ".join(f"no kernels for {g.describe()}" for g in missing) + f" (ships {shipped or 'nothing'})")
+                    continue
+            floor = facts.driver_floor(cat, v, target.driver_family)
+            relies_on = None
+            if v.accelerator == "cuda" and target.driver:
+                have = driver_key(target.driver)
+                if floor.full and have >= driver_key(floor.full):
+                    relies_on = "full"
+                elif floor.compat and have >= driver_key(floor.compat) and not jit and floor.full:
+                    relies_on = "minor-version compatibility"
+                elif floor.full or floor.compat:
+                    need = floor.compat if (floor.compat and not jit) else floor.full
+                    reject("driver", f"needs driver >= {need} for CUDA {v.cuda}")
+                    continue
+            libs: dict[str, SpecifierSet] = {}
+            reqs = facts.requires(cat, fw, release, v, platform, python)
+            _merge(libs, reqs)
+            extra_packages, problem = _plugins_and_companions(cat, fw, release, v, reqs, platform, python, libs)
+            if problem:
+                reject("package", problem)
+                continue
+            major = v.cuda.split(".")[0] if (v.accelerator == "cuda" and v.cuda) else None
+            floors = {fam: facts.driver_floor(cat, v, fam) for fam in ("linux", "windows")}
+            good.append(Candidate(fw, release, v, Version(release.version), libs, major, tuple(extra_packages),
+                                  floor, floors, relies_on, tuple(jit), unverified))
+    good.sort(key=Candidate.key, reverse=True)
+    return good, rejected
+
+
+def _plugins_and_companions(cat, fw, release, v, reqs, platform, python, libs):
+    """Versions of the variant's plugins (jax-cuda12-plugin...) and of the companions."""
+    out: list[Package] = []
+    wanted = {canonicalize_name(r.name): r for r in reqs}
+    for name in v.packages:
+        req = wanted.get(canonicalize_name(name))
+        spec = req.specifier if req is not None else SpecifierSet(f"=={release.version}")
+        version = _choose_version(cat, name, spec, platform, python)
+        if version is None:
+            return out, f"no {name} release in {spec or 'any version'} has a wheel for {platform} and Python {python}"
+        pkg_extras = tuple(sorted(req.extras)) if req is not None else ()
+        out.append(Package(canonicalize_name(name), version, "plugin", v.name, "pypi", pkg_extras))
+        sub = _metadata_requires(cat, name, version, platform, python, pkg_extras)
+        _merge(libs, sub)
+        for r in sub:
+            wanted.setdefault(canonicalize_name(r.name), r)
+    for companion in fw.companions:
+        key = canonicalize_name(companion)
+        if key in wanted:  # the framework requires it (jax -> jaxlib)
+            version = _choose_version(cat, companion, wanted[key].specifier, platform, python)
+            if version is None:
+                return out, f"no {companion} release matching {wanted[key].specifier} has a wheel for {platform} and Python {python}"
+        else:  # it pins the framework (torchvision -> torch==X)
+            from .lint import companion_versions
+
+            options = companion_versions(cat, fw, release.version, companion)
+            version = next((o for o in sorted(options, key=Version, reverse=True)
+                            if _choose_version(cat, companion, SpecifierSet(f"=={o}"), platform, python)), None)
+            if version is None:
+                continue  # optional companion without a matching release (e.g. torchaudio after 2.11)
+        index = v.index if key not in wanted else "pypi"
+        out.append(Package(key, version, "companion", v.name if index != "pypi" else None, index))
+    return out, None
+
+
+# ---- the joint solve with resolvelib -----------------------------------------------------------
+
+class _Req(NamedTuple):
+    identifier: str
+    spec: SpecifierSet | None  # libraries
+    major: str | None  # cuda-major
+    owner: str  # who asks, for explanations
+
+    @property
+    def name(self) -> str:
+        return self.identifier
+
+
+class _Lib(NamedTuple):
+    name: str
+    version: str
+
+
+class _Major(NamedTuple):
+    major: str
+
+
+def _provider(cat: Catalog, pools: dict[str, list[Candidate]], order: list[str], platform: str):
+    from resolvelib import AbstractProvider
+
+    lib_versions: dict[str, list[str]] = {}
+
+    def versions_of(name: str, reqs: list[_Req]) -> list[str]:
+        if name not in lib_versions:
+            lib = cat.libraries.get(name)
+            if lib is not None:
+                found = [ver for ver, plats in lib.versions.items() if platform in plats and ver not in lib.yanked]
+            else:  # no harvested data: trust the exact pins the builds declare
+                found = sorted({s.version for r in reqs if r.spec for s in r.spec if s.operator == "=="})
+            lib_versions[name] = sorted(found, key=Version, reverse=True)
+        return lib_versions[name]
+
+    class Provider(AbstractProvider):
+        def identify(self, requirement_or_candidate):
+            if isinstance(requirement_or_candidate, Candidate):
+                return requirement_or_candidate.fw.name
+            if isinstance(requirement_or_candidate, _Lib):
+                return requirement_or_candidate.name
+            if isinstance(requirement_or_candidate, _Major):
+                return CUDA_MAJOR
+            return requirement_or_candidate.identifier
+
+        def get_preference(self, identifier, resolutions, candidates, information, backtrack_causes):
+            # Lower sorts first: requested frameworks in request order, then the CUDA major,
+            # then libraries (alphabetically, for stable results).
+            if identifier in order:
+                return (0, order.index(identifier), "")
+            return (1 if identifier == CUDA_MAJOR else 2, 0, identifier)
+
+        def find_matches(self, identifier, requirements, incompatibilities):
+            reqs = list(requirements[identifier])
+            bad = {id(c) for c in incompatibilities[identifier]}
+            bad_values = set(incompatibilities[identifier])
+            if identifier in pools:
+                return [c for c in pools[identifier] if id(c) not in bad]
+            if identifier == CUDA_MAJOR:
+                majors = {r.major for r in reqs}
+                return [_Major(m) for m in majors if len(majors) == 1 and _Major(m) not in bad_values]
+            return [_Lib(identifier, ver) for ver in versions_of(identifier, reqs)
+                    if all(r.spec.contains(ver, prereleases=True) for r in reqs) and _Lib(identifier, ver) not in bad_values]
+
+        def is_satisfied_by(self, requirement, candidate):
+            if isinstance(candidate, Candidate):
+                return candidate.fw.name == requirement.identifier
+            if isinstance(candidate, _Major):
+                return requirement.major == candidate.major
+            return requirement.spec.contains(candidate.version, prereleases=True)
+
+        def get_dependencies(self, candidate):
+            if not isinstance(candidate, Candidate):
+                return []
+            deps = [_Req(name, spec, None, candidate.describe()) for name, spec in sorted(candidate.libs.items())]
+            if candidate.cuda_major:
+                deps.append(_Req(CUDA_MAJOR, None, candidate.cuda_major, candidate.describe()))
+            return deps
+
+    return Provider()
+
+
+def _compatible(a: Candidate, b: Candidate, cat: Catalog, platform: str) -> tuple[str, str] | None:
+    """None when two builds can share an environment, else (kind, why)."""
+    if a.cuda_major and b.cuda_major and a.cuda_major != b.cuda_major:
+        return ("cuda-major", f"{a.describe()} uses CUDA {a.variant.cuda} and {b.describe()} uses CUDA {b.variant.cuda}: "
+                              f"one environment can hold one CUDA major (their cuDNN/NCCL wheels install the same files)")
+    for name in sorted(set(a.libs) & set(b.libs)):
+        both = a.libs[name] & b.libs[name]
+        lib = cat.libraries.get(name)
+        if lib is not None:
+            ok = any(both.contains(ver, prereleases=True) and platform in plats for ver, plats in lib.versions.items())
+        else:
+            pins = {s.version for s in both if s.operator == "=="}
+            ok = len(pins) <= 1 and all(both.contains(p, prereleases=True) for p in pins)
+        if not ok:
+            return ("library", f"{a.describe()} requires {name}{a.libs[name]}, {b.describe()} requires {name}{b.libs[name]}")
+    return None
+
+
+def solve(cat: Catalog, request: Request, target: Target, *, explain: bool = True) -> Solution | Conflict:
+    """Solve ``request`` for ``target``: a :class:`Solution`, or a :class:`Conflict` report."""
+    pools: dict[str, list[Candidate]] = {}
+    rejections: dict[str, list[Rejection]] = {}
+    for item in request.stack:
+        pools[item.framework], rejections[item.framework] = candidates(cat, item, request, target)
+    empty = [item for item in request.stack if not pools[item.framework]]
+    if empty:
+        if not explain:
+            return Conflict(request, target, "no solution", (), ())
+        from .explain import explain_empty
+
+        return explain_empty(cat, request, target, empty[0], rejections[empty[0].framework])
+    # Arc consistency: drop builds that no build of another framework can sit beside.
+    names = [item.framework for item in request.stack]
+    changed = True
+    while changed and len(names) > 1:
+        changed = False
+        for a in names:
+            keep = [c for c in pools[a] if all(
+                any(_compatible(c, d, cat, target.platform) is None for d in pools[b]) for b in names if b != a)]
+            if len(keep) != len(pools[a]):
+                changed = True
+                pools[a] = keep
+            if not keep:
+                if not explain:
+                    return Conflict(request, target, "no solution", (), ())
+                from .explain import explain_clash
+
+                return explain_clash(cat, request, target)
+    from resolvelib import BaseReporter, Resolver
+    from resolvelib.resolvers import ResolutionImpossible, ResolutionTooDeep
+
+    root = [_Req(name, None, None, "request") for name in names]
+    resolver = Resolver(_provider(cat, pools, names, target.platform), BaseReporter())
+    try:
+        result = resolver.resolve(root, max_rounds=MAX_ROUNDS)
+    except (ResolutionImpossible, ResolutionTooDeep):
+        if not explain:
+            return Conflict(request, target, "no solution", (), ())
+        from .explain import explain_clash
+
+        return explain_clash(cat, request, target)
+    chosen = tuple(result.mapping[name] for name in names)
+    libraries = tuple(
+        Package(v.name, v.version, "gpu-library", None, "pypi")
+        for k, v in sorted(result.mapping.items()) if isinstance(v, _Lib)
+    )
+    warnings = []
+    for cand in chosen:
+        if cand.unverified_archs and target.gpus:
+            warnings.append(f"{cand.describe()}: its kernel list is not catalogued; GPU support was checked against "
+                            f"what CUDA {cand.variant.cuda} can build")
+        if cand.jit:
+            warnings.append(f"{cand.describe()}: {', '.join(cand.jit)} run(s) through PTX JIT (slow first start; needs the full driver floor)")
+        if cand.relies_on == "minor-version compatibility":
+            warnings.append(f"{cand.describe()}: driver {target.driver} is below CUDA {cand.variant.cuda}'s "
+                            f"{cand.driver.full}; it works through minor-version compatibility (no PTX JIT)")
+        if cand.variant.system_cuda:
+            warnings.append(f"{cand.describe()}: needs a system install of CUDA {cand.variant.cuda} and cuDNN {cand.variant.cudnn}")
+    return Solution(request, target, chosen, libraries, tuple(warnings))
+
+
+def iter_stack_solutions(cat: Catalog, request: Request, target: Target) -> Iterator[Solution | Conflict]:
+    """Each framework of the stack alone (for 'split the stack' suggestions)."""
+    for item in request.stack:
+        yield solve(cat, request._replace(stack=(item,)), target, explain=False)
