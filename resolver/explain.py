@@ -21,7 +21,7 @@ ACCEL_WORDS = {"cuda": "CUDA", "rocm": "ROCm", "mps": "Apple GPU (MPS/Metal)", "
 
 def command_line(request: Request, target: Target) -> str:
     """The envsolve command that asks for ``request`` on ``target``."""
-    words = ["envsolve", "+".join(item.text if not str(item.spec) else f"{item.framework}{item.spec}" for item in request.stack)]
+    words = ["envsolve", "+".join(f"{item.framework}{item.spec}" for item in request.stack)]
     words.append({"cuda": "--gpu", "mps": "--gpu", "cpu": "--cpu", "rocm": "--rocm"}[request.accelerator])
     if request.rocm:
         words.append(request.rocm)
@@ -152,8 +152,9 @@ def explain_empty(cat: Catalog, request: Request, target: Target, item: StackIte
                             f"(the lowest it would need is {needs[0]} on {target.driver_family})"))
     else:
         causes.append(Cause("package", f"{what}: {last[0].reason}"))
-    for note in _support_notes(cat, item.framework, target, request.accelerator):
-        causes.append(Cause("platform", note))
+    if stage in ("accelerator", "platform"):
+        for note in _support_notes(cat, item.framework, target, request.accelerator):
+            causes.append(Cause("platform", note))
     suggestions = _suggest(cat, request, target, [item])
     return Conflict(request, target, causes[0].text, tuple(causes), tuple(suggestions))
 

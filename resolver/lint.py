@@ -87,27 +87,41 @@ def _check_framework(cat: Catalog, fw: Framework) -> list[Diagnostic]:
 
 def _check_companions(cat: Catalog, fw: Framework, release: Release) -> list[Diagnostic]:
     out = []
+    project = cat.pypi.get(canonicalize_name(fw.distribution))
+    pypi_release = project.releases.get(release.version) if project else None
+    required = {canonicalize_name(Requirement(r).name) for g in (pypi_release.metadata if pypi_release else ())
+                for r in g.requires_dist}
     for companion in fw.companions:
         data = cat.pypi.get(canonicalize_name(companion))
-        if data is None:
-            continue
-        if not companion_versions(cat, fw, release.version, companion):
+        if data is None or canonicalize_name(companion) in required:
+            continue  # jax requires jaxlib itself: the solver picks the jaxlib it names
+        if not (companion_versions(cat, fw, release.version, companion)
+                or companion_versions(cat, fw, release.version, companion, exact=False)):
             out.append(_at(cat, release.where, "version", severity="warning",
-                           message=f"no {companion} release on PyPI pins {fw.distribution}=={release.version}"))
+                           message=f"no {companion} release on PyPI admits {fw.distribution}=={release.version}"))
     return out
 
 
-def companion_versions(cat: Catalog, fw: Framework, version: str, companion: str) -> list[str]:
-    """Versions of ``companion`` whose metadata pins ``fw.distribution == version`` exactly."""
+def companion_versions(cat: Catalog, fw: Framework, version: str, companion: str, exact: bool = True) -> list[str]:
+    """Versions of ``companion`` whose metadata pins ``fw.distribution == version`` exactly, or
+    (``exact=False``) whose requirement on it merely admits ``version`` (torchvision 0.29.1 says
+    torch>=2.14.0), or that share the version number and declare no requirement on it at all
+    (torchaudio 2.11.0)."""
     data = cat.pypi.get(canonicalize_name(companion))
     if data is None:
         return []
     found = []
+    if not exact and version in data.releases:
+        rel = data.releases[version]
+        if not any(canonicalize_name(Requirement(r).name) == canonicalize_name(fw.distribution)
+                   for g in rel.metadata for r in g.requires_dist):
+            found.append(version)
     for cv, rel in data.releases.items():
         for group in rel.metadata:
-            pins = [Requirement(r) for r in group.requires_dist]
-            if any(canonicalize_name(p.name) == canonicalize_name(fw.distribution) and
-                   str(p.specifier) == f"=={version}" for p in pins):
+            reqs = [Requirement(r) for r in group.requires_dist]
+            on_fw = [r for r in reqs if canonicalize_name(r.name) == canonicalize_name(fw.distribution) and not r.marker]
+            if any(str(r.specifier) == f"=={version}" if exact else
+                   (r.specifier.contains(version, prereleases=True) and str(r.specifier) != "") for r in on_fw):
                 found.append(cv)
                 break
     return found

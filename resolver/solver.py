@@ -29,6 +29,7 @@ from .pypi import LIBRARY_RE
 from .request import GpuTarget, Request, StackItem, Target, driver_key
 
 CUDA_MAJOR = "cuda-major"
+ANY = "*"  # a library envsolve has no version list for: whatever pip picks
 MAX_ROUNDS = 20000
 
 
@@ -58,6 +59,7 @@ class Candidate(NamedTuple):
     relies_on: str | None  # "full" | "minor-version compatibility" | None (no driver given)
     jit: tuple[str, ...]  # GPUs that run through PTX JIT
     unverified_archs: bool  # the build's kernel list is not catalogued
+    notes: tuple[str, ...]  # e.g. a companion matched by range only
 
     def key(self) -> tuple:
         cuda = tuple(int(x) for x in self.variant.cuda.split(".")) if self.variant.cuda else (0,)
@@ -265,14 +267,14 @@ def candidates(cat: Catalog, item: StackItem, request: Request, target: Target,
             libs: dict[str, SpecifierSet] = {}
             reqs = facts.requires(cat, fw, release, v, platform, python)
             _merge(libs, reqs)
-            extra_packages, problem = _plugins_and_companions(cat, fw, release, v, reqs, platform, python, libs)
+            extra_packages, notes, problem = _plugins_and_companions(cat, fw, release, v, reqs, platform, python, libs)
             if problem:
                 reject("package", problem)
                 continue
             major = v.cuda.split(".")[0] if (v.accelerator == "cuda" and v.cuda) else None
             floors = {fam: facts.driver_floor(cat, v, fam) for fam in ("linux", "windows")}
             good.append(Candidate(fw, release, v, Version(release.version), libs, major, tuple(extra_packages),
-                                  floor, floors, relies_on, tuple(jit), unverified))
+                                  floor, floors, relies_on, tuple(jit), unverified, tuple(notes)))
     good.sort(key=Candidate.key, reverse=True)
     return good, rejected
 
@@ -280,13 +282,14 @@ def candidates(cat: Catalog, item: StackItem, request: Request, target: Target,
 def _plugins_and_companions(cat, fw, release, v, reqs, platform, python, libs):
     """Versions of the variant's plugins (jax-cuda12-plugin...) and of the companions."""
     out: list[Package] = []
+    notes: list[str] = []
     wanted = {canonicalize_name(r.name): r for r in reqs}
     for name in v.packages:
         req = wanted.get(canonicalize_name(name))
         spec = req.specifier if req is not None else SpecifierSet(f"=={release.version}")
         version = _choose_version(cat, name, spec, platform, python)
         if version is None:
-            return out, f"no {name} release in {spec or 'any version'} has a wheel for {platform} and Python {python}"
+            return out, notes, f"no {name} release in {spec or 'any version'} has a wheel for {platform} and Python {python}"
         pkg_extras = tuple(sorted(req.extras)) if req is not None else ()
         out.append(Package(canonicalize_name(name), version, "plugin", v.name, "pypi", pkg_extras))
         sub = _metadata_requires(cat, name, version, platform, python, pkg_extras)
@@ -298,18 +301,25 @@ def _plugins_and_companions(cat, fw, release, v, reqs, platform, python, libs):
         if key in wanted:  # the framework requires it (jax -> jaxlib)
             version = _choose_version(cat, companion, wanted[key].specifier, platform, python)
             if version is None:
-                return out, f"no {companion} release matching {wanted[key].specifier} has a wheel for {platform} and Python {python}"
+                return out, notes, f"no {companion} release matching {wanted[key].specifier} has a wheel for {platform} and Python {python}"
         else:  # it pins the framework (torchvision -> torch==X)
             from .lint import companion_versions
 
-            options = companion_versions(cat, fw, release.version, companion)
-            version = next((o for o in sorted(options, key=Version, reverse=True)
-                            if _choose_version(cat, companion, SpecifierSet(f"=={o}"), platform, python)), None)
+            version = None
+            for exact in (True, False):  # an exact pin first; else the newest whose range admits it
+                options = companion_versions(cat, fw, release.version, companion, exact)
+                version = next((o for o in sorted(options, key=Version, reverse=True)
+                                if _choose_version(cat, companion, SpecifierSet(f"=={o}"), platform, python)), None)
+                if version is not None:
+                    break
             if version is None:
                 continue  # optional companion without a matching release (e.g. torchaudio after 2.11)
         index = v.index if key not in wanted else "pypi"
         out.append(Package(key, version, "companion", v.name if index != "pypi" else None, index))
-    return out, None
+        if key not in wanted and not companion_versions(cat, fw, release.version, companion):
+            notes.append(f"{key} {version} is not built for {fw.distribution} {release.version} specifically; "
+                         f"its metadata admits it")
+    return out, notes, None
 
 
 # ---- the joint solve with resolvelib -----------------------------------------------------------
@@ -344,9 +354,9 @@ def _provider(cat: Catalog, pools: dict[str, list[Candidate]], order: list[str],
             lib = cat.libraries.get(name)
             if lib is not None:
                 found = [ver for ver, plats in lib.versions.items() if platform in plats and ver not in lib.yanked]
-            else:  # no harvested data: trust the exact pins the builds declare
-                found = sorted({s.version for r in reqs if r.spec for s in r.spec if s.operator == "=="})
-            lib_versions[name] = sorted(found, key=Version, reverse=True)
+            else:  # no harvested data: trust the exact pins the builds declare, or accept anything
+                found = sorted({s.version for r in reqs if r.spec for s in r.spec if s.operator == "=="}) or [ANY]
+            lib_versions[name] = found if found == [ANY] else sorted(found, key=Version, reverse=True)
         return lib_versions[name]
 
     class Provider(AbstractProvider):
@@ -376,14 +386,15 @@ def _provider(cat: Catalog, pools: dict[str, list[Candidate]], order: list[str],
                 majors = {r.major for r in reqs}
                 return [_Major(m) for m in majors if len(majors) == 1 and _Major(m) not in bad_values]
             return [_Lib(identifier, ver) for ver in versions_of(identifier, reqs)
-                    if all(r.spec.contains(ver, prereleases=True) for r in reqs) and _Lib(identifier, ver) not in bad_values]
+                    if (ver == ANY or all(r.spec.contains(ver, prereleases=True) for r in reqs))
+                    and _Lib(identifier, ver) not in bad_values]
 
         def is_satisfied_by(self, requirement, candidate):
             if isinstance(candidate, Candidate):
                 return candidate.fw.name == requirement.identifier
             if isinstance(candidate, _Major):
                 return requirement.major == candidate.major
-            return requirement.spec.contains(candidate.version, prereleases=True)
+            return candidate.version == ANY or requirement.spec.contains(candidate.version, prereleases=True)
 
         def get_dependencies(self, candidate):
             if not isinstance(candidate, Candidate):
@@ -460,10 +471,14 @@ def solve(cat: Catalog, request: Request, target: Target, *, explain: bool = Tru
     chosen = tuple(result.mapping[name] for name in names)
     libraries = tuple(
         Package(v.name, v.version, "gpu-library", None, "pypi")
-        for k, v in sorted(result.mapping.items()) if isinstance(v, _Lib)
+        for k, v in sorted(result.mapping.items()) if isinstance(v, _Lib) and v.version != ANY
     )
     warnings = []
+    unknown = sorted(v.name for v in result.mapping.values() if isinstance(v, _Lib) and v.version == ANY)
+    if unknown:
+        warnings.append(f"no version list for {', '.join(unknown)} (run `envsolve catalog sync`); left to pip")
     for cand in chosen:
+        warnings.extend(cand.notes)
         if cand.unverified_archs and target.gpus:
             warnings.append(f"{cand.describe()}: its kernel list is not catalogued; GPU support was checked against "
                             f"what CUDA {cand.variant.cuda} can build")

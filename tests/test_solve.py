@@ -1,0 +1,80 @@
+"""The solver, driven by data: tests/cases/solve/*.yaml (request, target, expected pins or conflict)."""
+
+from __future__ import annotations
+
+import json
+import shlex
+from pathlib import Path
+
+import pytest
+import yaml
+
+from resolver.request import GpuTarget
+from resolver.solver import kernel_coverage
+
+HERE = Path(__file__).parent
+MINI = HERE / "fixtures" / "mini"
+
+
+def _cases(name: str):
+    cases = yaml.safe_load((HERE / "cases" / "solve" / name).read_text(encoding="utf-8"))
+    return pytest.mark.parametrize("case", cases, ids=[c["name"] for c in cases])
+
+
+def _check(case: dict, envsolve, catalog_args: list):
+    args = catalog_args + shlex.split(case["args"])
+    if case["exit"] == 2:
+        result = envsolve(*args)
+        assert result.code == 2, result
+        assert result.err.strip() == case["error"]
+        return
+    result = envsolve(*args, "--json")
+    assert result.code == case["exit"], result
+    manifest = json.loads(result.out)
+    assert manifest["schema"] == "envsolve.solution/1"
+    if case["exit"] == 0:
+        got = {p["name"]: " ".join(x for x in (p["version"], p["variant"] if p["role"] != "gpu-library" and p["index"] != "https://pypi.org/simple" or p["role"] == "framework" else None) if x)
+               for p in manifest["packages"]}
+        for name, expected in case.get("pins", {}).items():
+            assert got.get(name) == str(expected), (name, got)
+        for key, expected in case.get("system", {}).items():
+            assert manifest["system"][key] == expected, (key, manifest["system"])
+        if "relies_on" in case:
+            assert manifest["system"]["driver_relies_on"] == case["relies_on"]
+        for fragment in case.get("warnings", []):
+            assert any(fragment in w for w in manifest["warnings"]), manifest["warnings"]
+        # The human output says the same thing.
+        human = envsolve(*args)
+        assert human.code == 0 and "install:" in human.out
+    else:
+        assert manifest["status"] == "conflict"
+        causes = [c["text"] for c in manifest["conflict"]["causes"]]
+        assert causes == case["causes"]
+        suggestions = [s["text"] for s in manifest["conflict"]["suggestions"]]
+        for expected in case.get("suggestions", []):
+            assert expected in suggestions, suggestions
+        human = envsolve(*args)
+        assert human.code == 1
+        assert all(f"  - {c}" in human.out.splitlines() for c in causes)
+
+
+@_cases("mini.yaml")
+def test_mini_catalog(case, envsolve):
+    _check(case, envsolve, ["--catalog-dir", MINI])
+
+
+@pytest.mark.parametrize(
+    ("cc", "archs", "ptx", "expected"),
+    [
+        ("8.6", ["sm_80"], [], "sass"),  # same major, newer minor: binary compatible
+        ("8.0", ["sm_86"], [], None),  # older minor cannot run newer cubins
+        ("9.0", ["sm_80"], [], None),  # another major needs PTX
+        ("9.0", ["sm_80"], ["sm_80"], "ptx"),  # PTX JIT-compiles forward
+        ("12.0", ["sm_90a"], [], None),  # arch-specific cubins are not forward compatible
+        ("9.0", ["sm_90a"], [], "sass"),
+        ("12.1", ["sm_120"], [], "sass"),
+        ("7.0", ["sm_75"], ["sm_75"], None),  # PTX does not run backwards
+    ],
+)
+def test_kernel_coverage(cc, archs, ptx, expected):
+    assert kernel_coverage(GpuTarget("gpu", cc), archs, ptx) == expected
