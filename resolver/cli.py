@@ -141,6 +141,8 @@ def _build_request(cat, stack, accelerator, rocm, os_name, arch, python, gpu_mod
         if not gpus:
             gpus = tuple(lookup_gpu(cat, g.compute_capability) if g.compute_capability else lookup_gpu(cat, g.name)
                          for g in machine.gpus)
+        for note in machine.notes:
+            click.echo(f"envsolve: {note}", err=True)
     if os_name is None:
         system = host.system().lower()
         os_name = {"darwin": "macos"}.get(system, system)
