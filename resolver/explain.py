@@ -13,7 +13,7 @@ from packaging.version import Version
 
 from .catalog import Catalog
 from .request import Request, StackItem, Target, driver_key
-from .solver import Cause, Conflict, Rejection, Solution, Suggestion, _compatible, candidates, solve
+from .solver import Cause, Conflict, Rejection, Solution, Suggestion, _compatible, candidates, solve, usable
 
 STAGES = ("accelerator", "broken", "platform", "python", "cuda-pin", "gpu", "driver", "package")
 ACCEL_WORDS = {"cuda": "CUDA", "rocm": "ROCm", "mps": "Apple GPU (MPS/Metal)", "cpu": "CPU"}
@@ -161,7 +161,7 @@ def explain_empty(cat: Catalog, request: Request, target: Target, item: StackIte
 
 def explain_clash(cat: Catalog, request: Request, target: Target) -> Conflict:
     """Each framework has working builds on its own, but no combination works together."""
-    pools = {item.framework: candidates(cat, item, request, target)[0] for item in request.stack}
+    pools = {item.framework: list(usable(candidates(cat, item, request, target)[0])) for item in request.stack}
     causes: list[Cause] = []
     items = list(request.stack)
     for i, a in enumerate(items):

@@ -14,6 +14,19 @@ from .catalog import Catalog, Framework, PypiRelease, Release, Variant
 from .platforms import PLATFORMS, requirements_for, wheel_pythons
 
 
+_MEMO: dict[tuple, object] = {}
+
+
+def memo(cat: Catalog, key: tuple, compute):
+    """Cache a derived fact for the life of the process, keyed on the catalog's content."""
+    full = (cat.digest,) + key
+    try:
+        return _MEMO[full]
+    except KeyError:
+        value = _MEMO[full] = compute()
+        return value
+
+
 @dataclasses.dataclass(frozen=True)
 class DriverFloor:
     """Minimum driver for one OS family: ``full`` for every feature, ``compat`` with minor-version
@@ -48,6 +61,11 @@ def pythons(cat: Catalog, fw: Framework, release: Release, variant: Variant, pla
     """
     if variant.index != "pypi" and variant.python:
         return variant.python
+    return memo(cat, ("pythons", fw.name, release.version, variant.index == "pypi", platform),
+                lambda: _pythons(cat, fw, release, variant, platform))
+
+
+def _pythons(cat, fw, release, variant, platform):
     rel = pypi_release(cat, fw, release)
     if rel is None:
         return ()

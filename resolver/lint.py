@@ -107,24 +107,44 @@ def companion_versions(cat: Catalog, fw: Framework, version: str, companion: str
     (``exact=False``) whose requirement on it merely admits ``version`` (torchvision 0.29.1 says
     torch>=2.14.0), or that share the version number and declare no requirement on it at all
     (torchaudio 2.11.0)."""
-    data = cat.pypi.get(canonicalize_name(companion))
-    if data is None:
-        return []
+    from .facts import memo
+
+    return memo(cat, ("companion-versions", fw.distribution, version, companion, exact),
+                lambda: _companion_versions(cat, fw, version, companion, exact))
+
+
+def _companion_versions(cat: Catalog, fw: Framework, version: str, companion: str, exact: bool) -> list[str]:
+    from .facts import memo
+
+    index = memo(cat, ("companions", fw.distribution, companion), lambda: _companion_index(cat, fw, companion))
+    if exact:
+        pin = f"=={version}"
+        return [cv for cv, specs in index.items() if any(str(spec) == pin for spec in specs)]
     found = []
-    if not exact and version in data.releases:
-        rel = data.releases[version]
-        if not any(canonicalize_name(Requirement(r).name) == canonicalize_name(fw.distribution)
-                   for g in rel.metadata for r in g.requires_dist):
-            found.append(version)
-    for cv, rel in data.releases.items():
-        for group in rel.metadata:
-            reqs = [Requirement(r) for r in group.requires_dist]
-            on_fw = [r for r in reqs if canonicalize_name(r.name) == canonicalize_name(fw.distribution) and not r.marker]
-            if any(str(r.specifier) == f"=={version}" if exact else
-                   (r.specifier.contains(version, prereleases=True) and str(r.specifier) != "") for r in on_fw):
-                found.append(cv)
-                break
+    if not exact and version in index and not index[version]:
+        found.append(version)  # same version number, no requirement on the framework at all
+    for cv, specs in index.items():
+        if any(str(spec) == f"=={version}" if exact else (str(spec) != "" and spec.contains(version, prereleases=True))
+               for spec in specs):
+            found.append(cv)
     return found
+
+
+def _companion_index(cat: Catalog, fw: Framework, companion: str) -> dict[str, list]:
+    """companion version -> the specifiers (unconditional) its metadata puts on the framework."""
+    from .platforms import _parse
+
+    data = cat.pypi.get(canonicalize_name(companion))
+    out: dict[str, list] = {}
+    for cv, rel in (data.releases.items() if data else ()):
+        specs = []
+        for group in rel.metadata:
+            for line in group.requires_dist:
+                req = _parse(line)
+                if canonicalize_name(req.name) == canonicalize_name(fw.distribution) and not req.marker:
+                    specs.append(req.specifier)
+        out[cv] = specs
+    return out
 
 
 def _check_variant(cat: Catalog, fw: Framework, release: Release, v: Variant, pypi_release) -> list[Diagnostic]:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import functools
 import re
 
-from packaging.markers import Marker
 from packaging.requirements import Requirement
 
 # platform -> the PEP 508 marker variables that do not depend on the Python version
@@ -44,20 +43,32 @@ def applies(requirement: str, platform: str, python: str = "3.12", extras: tuple
     req = _parse(requirement)
     if req.marker is None:
         return True
+    return _marker_applies(str(req.marker), platform, python, extras)
+
+
+@functools.lru_cache(maxsize=8192)
+def _marker_applies(marker: str, platform: str, python: str, extras: tuple[str, ...]) -> bool:
+    """Markers repeat across releases; evaluate each distinct one once per target."""
+    parsed = _parse(f"x; {marker}").marker
     env = environment(platform, python)
     if not extras:
-        return req.marker.evaluate(env)
-    return any(req.marker.evaluate(env | {"extra": e}) for e in ("",) + extras)
+        return parsed.evaluate(env)
+    return any(parsed.evaluate(env | {"extra": e}) for e in ("",) + extras)
 
 
 def requirements_for(requires_dist, platform: str, python: str = "3.12", extras: tuple[str, ...] = ()) -> list[Requirement]:
     """The requirements that apply, with their markers dropped."""
+    return list(_requirements_for(tuple(requires_dist), platform, python, tuple(extras)))
+
+
+@functools.lru_cache(maxsize=8192)
+def _requirements_for(requires_dist: tuple, platform: str, python: str, extras: tuple) -> tuple[Requirement, ...]:
     out = []
     for line in requires_dist:
         if applies(line, platform, python, extras):
             req = _parse(line)
             out.append(Requirement(f"{req.name}{'[' + ','.join(sorted(req.extras)) + ']' if req.extras else ''}{req.specifier}"))
-    return out
+    return tuple(out)
 
 
 _CP = re.compile(r"^cp3(\d+)(t?)$")
@@ -65,20 +76,27 @@ _CP = re.compile(r"^cp3(\d+)(t?)$")
 
 def wheel_pythons(filenames) -> list[str]:
     """The CPython versions ("3.12", "3.13t") that some wheel among ``filenames`` serves."""
-    from packaging.utils import parse_wheel_filename
+    return list(_wheel_pythons(tuple(filenames)))
 
+
+@functools.lru_cache(maxsize=8192)
+def _wheel_pythons(filenames: tuple) -> tuple[str, ...]:
     found = set()
     for name in filenames:
-        _, _, _, tags = parse_wheel_filename(name)
-        for tag in tags:
-            m = _CP.match(tag.interpreter)
-            if m and tag.abi != "abi3":
-                found.add(f"3.{m.group(1)}{'t' if tag.abi.endswith('t') else ''}")
-            elif m and tag.abi == "abi3":
-                found.add(f"3.{m.group(1)}+")
-            elif tag.interpreter in ("py3", "py2.py3"):
-                found.add("any")
-    return sorted(found, key=_pykey)
+        parts = name[:-4].split("-")
+        if len(parts) < 5:
+            continue
+        interpreters, abis = parts[-3].split("."), parts[-2].split(".")
+        for interpreter in interpreters:
+            m = _CP.match(interpreter)
+            for abi in abis:
+                if m and abi == "abi3":
+                    found.add(f"3.{m.group(1)}+")
+                elif m:
+                    found.add(f"3.{m.group(1)}{'t' if abi.endswith('t') else ''}")
+                elif interpreter in ("py3", "py2.py3"):
+                    found.add("any")
+    return tuple(sorted(found, key=_pykey))
 
 
 def _pykey(text: str):
@@ -87,6 +105,3 @@ def _pykey(text: str):
     m = re.match(r"3\.(\d+)(.*)", text)
     return (3, int(m.group(1)), m.group(2)) if m else (9, 0, text)
 
-
-def marker(text: str) -> Marker:
-    return Marker(text)

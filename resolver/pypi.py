@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import email.parser
+import functools
 import json
 import lzma
 import re
@@ -257,14 +258,15 @@ def platform_of(tag_platform: str) -> tuple[str, ...]:
     return ()
 
 
+@functools.lru_cache(maxsize=65536)
 def wheel_platforms(filename: str) -> tuple[str, ...]:
-    try:
-        _, _, _, tags = parse_wheel_filename(filename)
-    except InvalidWheelFilename:
+    """Catalog platforms of a wheel, from the filename's last tag field (compressed tags split on
+    '.'); cheaper than a full parse, which this runs on every wheel of every release."""
+    if not filename.endswith(".whl") or filename.count("-") < 4:
         return ()
     out: set[str] = set()
-    for tag in tags:
-        out.update(platform_of(tag.platform))
+    for tag in filename[:-4].rsplit("-", 1)[1].split("."):
+        out.update(platform_of(tag))
     return tuple(p for p in ALL_PLATFORMS if p in out)
 
 

@@ -15,6 +15,7 @@ then the newer CUDA; then the build on PyPI over one on the framework's own inde
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import Iterable, Iterator, Mapping, NamedTuple, Sequence
 
@@ -44,22 +45,41 @@ class Package(NamedTuple):
     extras: tuple[str, ...] = ()
 
 
-class Candidate(NamedTuple):
-    """One build of one framework that passed every per-build check for the target."""
+class Details(NamedTuple):
+    """What a build needs at the pip level on the target: computed on first use (most builds of a
+    long release list are never looked at closely)."""
 
-    fw: Framework
-    release: Release
-    variant: Variant
-    version: Version
     libs: Mapping[str, SpecifierSet]  # GPU-library distribution -> what this build requires
-    cuda_major: str | None
+    pins: Mapping[str, str]  # the libraries it pins to one exact version
     extra_packages: tuple[Package, ...]  # companions and plugins, with versions
-    driver: facts.DriverFloor  # for the target's driver family
-    floors: Mapping[str, facts.DriverFloor]  # "linux" / "windows" -> floor
-    relies_on: str | None  # "full" | "minor-version compatibility" | None (no driver given)
-    jit: tuple[str, ...]  # GPUs that run through PTX JIT
-    unverified_archs: bool  # the build's kernel list is not catalogued
     notes: tuple[str, ...]  # e.g. a companion matched by range only
+    problem: str | None  # why the build cannot be installed after all (a plugin without wheels)
+
+
+class Candidate:
+    """One build of one framework that passed every per-build system check for the target."""
+
+    def __init__(self, cat: Catalog, fw: Framework, release: Release, variant: Variant, target: Target,
+                 driver: facts.DriverFloor, floors: Mapping[str, facts.DriverFloor], relies_on: str | None,
+                 jit: tuple[str, ...], unverified_archs: bool):
+        self._cat, self._target = cat, target
+        self.fw, self.release, self.variant = fw, release, variant
+        self.version = Version(release.version)
+        self.cuda_major = variant.cuda.split(".")[0] if (variant.accelerator == "cuda" and variant.cuda) else None
+        self.driver = driver  # for the target's driver family
+        self.floors = floors  # "linux" / "windows" -> floor
+        self.relies_on = relies_on  # "full" | "minor-version compatibility" | None (no driver given)
+        self.jit = jit  # GPUs that run through PTX JIT
+        self.unverified_archs = unverified_archs  # the build's kernel list is not catalogued
+
+    @functools.cached_property
+    def details(self) -> Details:
+        return _details(self._cat, self.fw, self.release, self.variant, self._target)
+
+    libs = property(lambda self: self.details.libs)
+    pins = property(lambda self: self.details.pins)
+    extra_packages = property(lambda self: self.details.extra_packages)
+    notes = property(lambda self: self.details.notes)
 
     def key(self) -> tuple:
         cuda = tuple(int(x) for x in self.variant.cuda.split(".")) if self.variant.cuda else (0,)
@@ -67,6 +87,9 @@ class Candidate(NamedTuple):
 
     def describe(self) -> str:
         return f"{self.fw.distribution} {self.release.version} ({self.variant.name})"
+
+    def __repr__(self) -> str:
+        return f"Candidate({self.describe()})"
 
 
 class Rejection(NamedTuple):
@@ -155,6 +178,11 @@ def _accelerators(request: Request, target: Target) -> tuple[str, ...]:
 
 def _choose_version(cat: Catalog, name: str, spec: SpecifierSet, platform: str, python: str) -> str | None:
     """The newest published, non-yanked version of ``name`` in ``spec`` with a wheel for the target."""
+    return facts.memo(cat, ("choose", name, str(spec), platform, python),
+                      lambda: _choose(cat, name, spec, platform, python))
+
+
+def _choose(cat: Catalog, name: str, spec: SpecifierSet, platform: str, python: str) -> str | None:
     project = cat.pypi.get(canonicalize_name(name))
     if project is None:
         return None
@@ -166,10 +194,18 @@ def _choose_version(cat: Catalog, name: str, spec: SpecifierSet, platform: str, 
         if rel.yanked or not spec.contains(version, prereleases=True):
             continue
         names = [w[0] for w in rel.wheels if platform in wheel_platforms(w[0])]
-        pys = wheel_pythons(names)
-        if python in pys or "any" in pys or any(p.endswith("+") and _py(p[:-1]) <= _py(python) for p in pys):
+        if python_supported(python, wheel_pythons(names), rel.requires_python):
             return version
     return None
+
+
+def python_supported(python: str, pythons: Sequence[str], requires_python: str | None) -> bool:
+    """Is there a wheel for CPython ``python`` among wheel tags ``pythons`` ("3.12", "any", "3.9+"),
+    within ``Requires-Python``?"""
+    if requires_python and not SpecifierSet(requires_python).contains(f"{python}.0", prereleases=True):
+        return False
+    return python in pythons or "any" in pythons or any(
+        p.endswith("+") and _py(p[:-1]) <= _py(python) for p in pythons)
 
 
 def _py(text: str) -> tuple[int, int]:
@@ -199,8 +235,15 @@ def _merge(libs: dict[str, SpecifierSet], reqs: Iterable[Requirement]) -> None:
 def candidates(cat: Catalog, item: StackItem, request: Request, target: Target,
                spec: SpecifierSet | None = None) -> tuple[list[Candidate], list[Rejection]]:
     """Every build of ``item``'s framework that passes the per-build checks, best first."""
-    fw = cat.frameworks[item.framework]
     spec = item.spec if spec is None else spec
+    key = ("candidates", item.framework, str(spec), request.accelerator, request.rocm, request.cuda, target)
+    good, rejected = facts.memo(cat, key, lambda: _candidates(cat, item, request, target, spec))
+    return list(good), list(rejected)
+
+
+def _candidates(cat: Catalog, item: StackItem, request: Request, target: Target,
+                spec: SpecifierSet) -> tuple[tuple[Candidate, ...], tuple[Rejection, ...]]:
+    fw = cat.frameworks[item.framework]
     accelerators = _accelerators(request, target)
     platform, python = target.platform, target.python
     good: list[Candidate] = []
@@ -226,8 +269,9 @@ def candidates(cat: Catalog, item: StackItem, request: Request, target: Target,
                 reject("platform", f"no {platform} wheel")
                 continue
             pythons = facts.pythons(cat, fw, release, v, platform)
-            if python not in pythons:
-                reject("python", f"wheels for Python {', '.join(pythons) or 'none'}")
+            if not python_supported(python, pythons, rel.requires_python if rel else None):
+                shown = ", ".join(pythons) if pythons != ("any",) else f"any ({rel.requires_python})"
+                reject("python", f"wheels for Python {shown or 'none'}")
                 continue
             if request.cuda and v.accelerator == "cuda":
                 if not v.cuda or not (v.cuda == request.cuda or v.cuda.split(".")[0] == request.cuda):
@@ -264,19 +308,56 @@ def candidates(cat: Catalog, item: StackItem, request: Request, target: Target,
                     need = floor.compat if (floor.compat and not jit) else floor.full
                     reject("driver", f"needs driver >= {need} for CUDA {v.cuda}")
                     continue
-            libs: dict[str, SpecifierSet] = {}
-            reqs = facts.requires(cat, fw, release, v, platform, python)
-            _merge(libs, reqs)
-            extra_packages, notes, problem = _plugins_and_companions(cat, fw, release, v, reqs, platform, python, libs)
-            if problem:
-                reject("package", problem)
-                continue
-            major = v.cuda.split(".")[0] if (v.accelerator == "cuda" and v.cuda) else None
             floors = {fam: facts.driver_floor(cat, v, fam) for fam in ("linux", "windows")}
-            good.append(Candidate(fw, release, v, Version(release.version), libs, major, tuple(extra_packages),
-                                  floor, floors, relies_on, tuple(jit), unverified, tuple(notes)))
+            good.append(Candidate(cat, fw, release, v, target, floor, floors, relies_on, tuple(jit), unverified))
     good.sort(key=Candidate.key, reverse=True)
-    return good, rejected
+    return tuple(good), tuple(rejected)
+
+
+def _details(cat: Catalog, fw: Framework, release: Release, v: Variant, target: Target) -> Details:
+    platform, python = target.platform, target.python
+    libs: dict[str, SpecifierSet] = {}
+    reqs = facts.requires(cat, fw, release, v, platform, python)
+    notes: list[str] = []
+    if v.index != "pypi" and not v.requires and v.accelerator == "cuda" and not v.system_cuda:
+        reqs = derived_requires(v, platform)
+        if reqs:
+            notes.append(f"{fw.distribution} {release.version} ({v.name}): its exact nvidia-* pins are not "
+                         f"catalogued; checked against {', '.join(str(r) for r in reqs)} (from its CUDA/cuDNN/NCCL)")
+    _merge(libs, reqs)
+    extra_packages, more, problem = _plugins_and_companions(cat, fw, release, v, reqs, platform, python, libs)
+    return Details(libs, _exact_pins(libs), tuple(extra_packages), tuple(notes + more), problem)
+
+
+def usable(candidates: Iterable[Candidate]) -> Iterator[Candidate]:
+    """The candidates whose pip-level details hold up, lazily."""
+    return (c for c in candidates if c.details.problem is None)
+
+
+def _exact_pins(libs: Mapping[str, SpecifierSet]) -> dict[str, str]:
+    out = {}
+    for name, spec in libs.items():
+        specs = list(spec)
+        if len(specs) == 1 and specs[0].operator == "==" and "*" not in specs[0].version:
+            out[name] = specs[0].version
+    return out
+
+
+def derived_requires(v: Variant, platform: str) -> list[Requirement]:
+    """GPU-library requirements implied by a CUDA build's catalogued CUDA, cuDNN and NCCL versions,
+    for framework-index builds whose exact pins are not catalogued: the CUDA X.Y runtime wheel is
+    versioned X.Y.*, and the build pins the cuDNN and NCCL wheels of its own version and CUDA major."""
+    if not v.cuda or not platform.startswith("linux"):
+        return []
+    major = v.cuda.split(".")[0]
+    suffix = f"-cu{major}"
+    out = []
+    if major in ("11", "12"):
+        out.append(Requirement(f"nvidia-cuda-runtime{suffix}=={v.cuda}.*"))
+    for lib, value in (("cudnn", v.cudnn), ("nccl", v.nccl)):
+        if value and value[0].isdigit():
+            out.append(Requirement(f"nvidia-{lib}{suffix}=={value}"))
+    return out
 
 
 def _plugins_and_companions(cat, fw, release, v, reqs, platform, python, libs):
@@ -381,7 +462,7 @@ def _provider(cat: Catalog, pools: dict[str, list[Candidate]], order: list[str],
             bad = {id(c) for c in incompatibilities[identifier]}
             bad_values = set(incompatibilities[identifier])
             if identifier in pools:
-                return [c for c in pools[identifier] if id(c) not in bad]
+                return lambda: (c for c in usable(pools[identifier]) if id(c) not in bad)
             if identifier == CUDA_MAJOR:
                 majors = {r.major for r in reqs}
                 return [_Major(m) for m in majors if len(majors) == 1 and _Major(m) not in bad_values]
@@ -409,19 +490,41 @@ def _provider(cat: Catalog, pools: dict[str, list[Candidate]], order: list[str],
 
 def _compatible(a: Candidate, b: Candidate, cat: Catalog, platform: str) -> tuple[str, str] | None:
     """None when two builds can share an environment, else (kind, why)."""
+    # Candidates are memoised for the life of the process, so their identity is a stable key.
+    return facts.memo(cat, ("compatible", platform, id(a), id(b)), lambda: _compatible_uncached(a, b, cat, platform))
+
+
+def _compatible_uncached(a: Candidate, b: Candidate, cat: Catalog, platform: str) -> tuple[str, str] | None:
     if a.cuda_major and b.cuda_major and a.cuda_major != b.cuda_major:
         return ("cuda-major", f"{a.describe()} uses CUDA {a.variant.cuda} and {b.describe()} uses CUDA {b.variant.cuda}: "
                               f"one environment can hold one CUDA major (their cuDNN/NCCL wheels install the same files)")
     for name in sorted(set(a.libs) & set(b.libs)):
+        pin_a, pin_b = a.pins.get(name), b.pins.get(name)
+        if pin_a is not None and pin_b is not None:  # two exact pins: equal, and published
+            if pin_a != pin_b and Version(pin_a) != Version(pin_b):
+                return ("library", f"{a.describe()} pins {name}=={pin_a}, {b.describe()} pins {name}=={pin_b}")
+            continue
         both = a.libs[name] & b.libs[name]
         lib = cat.libraries.get(name)
         if lib is not None:
-            ok = any(both.contains(ver, prereleases=True) and platform in plats for ver, plats in lib.versions.items())
+            published = [ver for ver, plats in lib.versions.items() if platform in plats]
+            pins = {s.version for s in both if s.operator == "==" and "*" not in s.version}
+            if len(pins) > 1:
+                ok = False
+            elif pins:  # the common case: exact pins; check the one candidate
+                pin = next(iter(pins))
+                ok = any(Version(ver) == Version(pin) for ver in published) and both.contains(pin, prereleases=True)
+            else:
+                ok = any(both.contains(ver, prereleases=True) for ver in published)
         else:
             pins = {s.version for s in both if s.operator == "=="}
             ok = len(pins) <= 1 and all(both.contains(p, prereleases=True) for p in pins)
         if not ok:
-            return ("library", f"{a.describe()} requires {name}{a.libs[name]}, {b.describe()} requires {name}{b.libs[name]}")
+            def says(c: Candidate) -> str:
+                pin = c.pins.get(name)
+                return f"pins {name}=={pin}" if pin else f"requires {name}{c.libs[name]}"
+
+            return ("library", f"{a.describe()} {says(a)}, {b.describe()} {says(b)}")
     return None
 
 
@@ -431,6 +534,10 @@ def solve(cat: Catalog, request: Request, target: Target, *, explain: bool = Tru
     rejections: dict[str, list[Rejection]] = {}
     for item in request.stack:
         pools[item.framework], rejections[item.framework] = candidates(cat, item, request, target)
+        if next(usable(pools[item.framework]), None) is None:  # every build failed at the pip level
+            rejections[item.framework] += [Rejection("package", c.release.version, c.variant.name, c.details.problem)
+                                           for c in pools[item.framework]]
+            pools[item.framework] = []
     empty = [item for item in request.stack if not pools[item.framework]]
     if empty:
         if not explain:
@@ -438,23 +545,22 @@ def solve(cat: Catalog, request: Request, target: Target, *, explain: bool = Tru
         from .explain import explain_empty
 
         return explain_empty(cat, request, target, empty[0], rejections[empty[0].framework])
-    # Arc consistency: drop builds that no build of another framework can sit beside.
+    # Prefix pruning: skip the preferred builds that no build of some other framework can sit
+    # beside, up to the first that has a partner in every other pool. This keeps resolvelib from
+    # backtracking through hopeless pairs, and finds "no pair at all" without it.
     names = [item.framework for item in request.stack]
-    changed = True
-    while changed and len(names) > 1:
-        changed = False
+    if len(names) > 1:
         for a in names:
-            keep = [c for c in pools[a] if all(
-                any(_compatible(c, d, cat, target.platform) is None for d in pools[b]) for b in names if b != a)]
-            if len(keep) != len(pools[a]):
-                changed = True
-                pools[a] = keep
-            if not keep:
+            pool = pools[a]
+            start = next((i for i, c in enumerate(pool) if c.details.problem is None and all(
+                any(_compatible(c, d, cat, target.platform) is None for d in usable(pools[b])) for b in names if b != a)), None)
+            if start is None:
                 if not explain:
                     return Conflict(request, target, "no solution", (), ())
                 from .explain import explain_clash
 
                 return explain_clash(cat, request, target)
+            pools[a] = pool[start:]
     from resolvelib import BaseReporter, Resolver
     from resolvelib.resolvers import ResolutionImpossible, ResolutionTooDeep
 
