@@ -13,6 +13,7 @@ import hashlib
 import os
 import pickle
 from pathlib import Path
+from collections.abc import Mapping
 from typing import Any, Iterator, NamedTuple
 
 from . import __version__
@@ -123,6 +124,7 @@ class Variant(NamedTuple):
     archs: tuple[str, ...]
     ptx: tuple[str, ...]
     requires: tuple[str, ...]
+    parsed_requires: tuple[tuple, ...]  # as MetadataGroup.parsed
     extra: str | None
     packages: tuple[str, ...]
     system_cuda: bool
@@ -166,6 +168,7 @@ class MetadataGroup(NamedTuple):
     source_file: str
     requires_dist: tuple[str, ...]
     provides_extra: tuple[str, ...]
+    parsed: tuple[tuple, ...]  # requires_dist pre-parsed: (name, extras, specifier, marker or None)
 
 
 class PypiRelease(NamedTuple):
@@ -175,6 +178,7 @@ class PypiRelease(NamedTuple):
     wheels: tuple[tuple[str, str, str], ...]  # (filename, sha256, url)
     metadata: tuple[MetadataGroup, ...]
     where: Where
+    pythons: dict[str, tuple[str, ...]]  # platform -> CPython versions with a wheel ("3.12", "any", "3.9+")
 
 
 class PypiProject(NamedTuple):
@@ -205,8 +209,9 @@ class Catalog(NamedTuple):
     manylinux_legacy: dict[str, str]
     support: tuple[OsSupport, ...]
     frameworks: dict[str, Framework]  # by canonical name
-    pypi: dict[str, PypiProject]
+    pypi: Mapping[str, PypiProject]  # a LazyProjects
     libraries: dict[str, Library]
+    markers: dict[str, dict[str, int]]  # marker text -> {extra: bitmask of (platform, python)} where it holds
     lines: dict[str, dict[tuple, int]] | None = None  # file -> path -> line; only when not cached
 
     def framework(self, name: str) -> Framework | None:
@@ -238,6 +243,40 @@ def canonicalize_name(name: str) -> str:
     import re
 
     return re.sub(r"[-_.]+", "-", name).lower()
+
+
+class LazyProjects(Mapping):
+    """The generated PyPI data, one pickle per project, unpickled on first access: a solve for
+    torch+tensorflow never pays for jaxlib's thousands of wheels."""
+
+    def __init__(self, blobs: dict[str, bytes]):
+        self._blobs = blobs
+        self._loaded: dict[str, PypiProject] = {}
+
+    @classmethod
+    def of(cls, projects: dict[str, PypiProject]) -> LazyProjects:
+        lazy = cls({name: pickle.dumps(p, protocol=pickle.HIGHEST_PROTOCOL) for name, p in projects.items()})
+        lazy._loaded.update(projects)
+        return lazy
+
+    def __getitem__(self, name: str) -> PypiProject:
+        try:
+            return self._loaded[name]
+        except KeyError:
+            project = self._loaded[name] = pickle.loads(self._blobs[name])
+            return project
+
+    def __contains__(self, name) -> bool:
+        return name in self._blobs
+
+    def __iter__(self):
+        return iter(self._blobs)
+
+    def __len__(self) -> int:
+        return len(self._blobs)
+
+    def __reduce__(self):
+        return (LazyProjects, (self._blobs,))
 
 
 # ---- locating and reading files ----------------------------------------------------------------
@@ -407,6 +446,7 @@ class _Builder:
     def __init__(self, lines: dict[str, dict[tuple, int]]):
         self.lines = lines
         self.problems: list[Diagnostic] = []
+        self.marker_texts: set[str] = set()
 
     def fail(self, file: str, path: tuple, label: str, message: str) -> None:
         lines = self.lines.get(file, {})
@@ -417,6 +457,7 @@ class _Builder:
 
     def build(self, root, key, files, parts) -> Catalog:
         from . import schema
+        from .platforms import PLATFORMS, wheel_platforms, wheel_pythons
         cuda_file, cuda = parts["cuda"][0]
         _ids = lambda data: data.get("sources", {})  # noqa: E731
         toolkits = {}
@@ -473,15 +514,54 @@ class _Builder:
                 for i, r in enumerate(pdata.get("releases", [])):
                     where = Where(file, ("releases", i), f"releases[{r['version']}]")
                     groups = tuple(
-                        MetadataGroup(tuple(m["platforms"]), m["from"], tuple(m["requires_dist"]), tuple(m.get("provides_extra", ())))
+                        MetadataGroup(tuple(m["platforms"]), m["from"], tuple(m["requires_dist"]),
+                                      tuple(m.get("provides_extra", ())), self.parse_requires(m["requires_dist"]))
                         for m in r.get("metadata", [])
                     )
                     wheels = tuple((w["filename"], w["sha256"], w["url"]) for w in r["wheels"])
-                    releases[r["version"]] = PypiRelease(r["version"], r.get("requires_python"), r.get("yanked"), wheels, groups, where)
+                    pythons = {plat: tuple(wheel_pythons([w[0] for w in wheels if plat in wheel_platforms(w[0])]))
+                               for plat in PLATFORMS}
+                    releases[r["version"]] = PypiRelease(r["version"], r.get("requires_python"), r.get("yanked"),
+                                                         wheels, groups, where, pythons)
                 pypi[pdata["project"]] = PypiProject(pdata["project"], _src(pdata), releases, file)
 
         return Catalog(root, key, files, toolkits, majors, tuple(gpus), oses, distributions, legacy, support,
-                       frameworks, pypi, libraries, self.lines)
+                       frameworks, LazyProjects.of(pypi), libraries, self.marker_table(), self.lines)
+
+    def parse_requires(self, lines) -> tuple[tuple, ...]:
+        """Parse requirement lines once, at build time, so solving needs no PEP 508 parser."""
+        from packaging.requirements import Requirement
+
+        out = []
+        for line in lines:
+            req = Requirement(line)
+            marker = str(req.marker) if req.marker else None
+            if marker:
+                self.marker_texts.add(marker)
+            out.append((canonicalize_name(req.name), tuple(sorted(req.extras)), str(req.specifier), marker))
+        return tuple(out)
+
+    def marker_table(self) -> dict[str, dict[str, int]]:
+        """Where each distinct marker holds, evaluated with packaging once per catalog build:
+        marker -> {extra: bitmask over (platform, CPython 3.8-3.15)}. Only the extras a marker
+        names are listed; for any other extra it evaluates as with no extra ("")."""
+        import re
+
+        from packaging.markers import Marker
+
+        from .platforms import PLATFORMS, PYTHONS, environment
+
+        table = {}
+        for text in sorted(self.marker_texts):
+            marker = Marker(text)
+            extras = {""} | set(re.findall(r"extra\s*==\s*[\"']([^\"']+)[\"']", text))
+            table[text] = {
+                extra: sum(1 << (i * len(PYTHONS) + j)
+                           for i, platform in enumerate(PLATFORMS) for j, python in enumerate(PYTHONS)
+                           if marker.evaluate(environment(platform, python) | {"extra": extra}))
+                for extra in sorted(extras)
+            }
+        return table
 
     def _framework(self, file: str, data: dict) -> Framework:
         indexes = dict(data.get("indexes", {}))
@@ -516,6 +596,7 @@ class _Builder:
                     pypi_default=tuple(v.get("pypi_default", ())), platforms=tuple(v.get("platforms", ())),
                     python=tuple(v.get("python", ())), cuda=v.get("cuda"), cudnn=v.get("cudnn"), nccl=v.get("nccl"),
                     archs=tuple(v.get("archs", ())), ptx=tuple(v.get("ptx", ())), requires=tuple(v.get("requires", ())),
+                    parsed_requires=self.parse_requires(v.get("requires", ())),
                     extra=v.get("extra"), packages=tuple(v.get("packages", ())), system_cuda=bool(v.get("system_cuda", False)),
                     driver_min=dict(v.get("driver_min", {})), broken=v.get("broken"), note=v.get("note"),
                     source=_src(v, _src(r, ids=ids), ids), where=Where(file, vpath, vlabel),

@@ -7,11 +7,11 @@ from __future__ import annotations
 
 import dataclasses
 
-from packaging.requirements import Requirement
-from packaging.utils import canonicalize_name
+from packaging.specifiers import SpecifierSet
 
-from .catalog import Catalog, Framework, PypiRelease, Release, Variant
-from .platforms import PLATFORMS, requirements_for, wheel_pythons
+from .catalog import Catalog, Framework, PypiRelease, Release, Variant, canonicalize_name
+from .platforms import PLATFORMS, Req, requirements_for, wheel_pythons  # noqa: F401 (re-exported)
+from .platforms import _pykey as rel_key
 
 
 _MEMO: dict[tuple, object] = {}
@@ -69,28 +69,26 @@ def _pythons(cat, fw, release, variant, platform):
     rel = pypi_release(cat, fw, release)
     if rel is None:
         return ()
-    from .pypi import wheel_platforms
-
-    names = [w[0] for w in rel.wheels if platform in wheel_platforms(w[0])]
-    if not names and variant.index != "pypi":
-        names = [w[0] for w in rel.wheels]
-    return tuple(wheel_pythons(names))
+    found = rel.pythons.get(platform, ())
+    if not found and variant.index != "pypi":  # an index build for a platform PyPI has no wheel for
+        found = tuple(sorted({p for ps in rel.pythons.values() for p in ps}, key=rel_key))
+    return found
 
 
 def requires(cat: Catalog, fw: Framework, release: Release, variant: Variant, platform: str,
-             python: str = "3.12") -> list[Requirement]:
+             python: str = "3.12") -> list[Req]:
     """The requirements this build's wheel declares on ``platform`` (markers evaluated, extras
     of the variant applied). For framework-index builds: the curated ``requires``."""
     extras = (variant.extra,) if variant.extra else ()
     if variant.index != "pypi":
-        return requirements_for(variant.requires, platform, python, extras)
+        return requirements_for(cat, variant.parsed_requires, platform, python, extras)
     rel = pypi_release(cat, fw, release)
     if rel is None:
         return []
     group = next((g for g in rel.metadata if platform in g.platforms), None)
     if group is None:
         return []
-    return requirements_for(group.requires_dist, platform, python, extras)
+    return requirements_for(cat, group.parsed, platform, python, extras)
 
 
 def driver_floor(cat: Catalog, variant: Variant, os_family: str) -> DriverFloor:
@@ -108,3 +106,41 @@ def driver_floor(cat: Catalog, variant: Variant, os_family: str) -> DriverFloor:
 
 def all_platforms() -> tuple[str, ...]:
     return PLATFORMS
+
+
+def companion_versions(cat: Catalog, fw: Framework, version: str, companion: str, exact: bool = True) -> list[str]:
+    """Versions of ``companion`` whose metadata pins ``fw.distribution == version`` exactly, or
+    (``exact=False``) whose requirement on it merely admits ``version`` (torchvision 0.29.1 says
+    torch>=2.14.0), or that share the version number and declare no requirement on it at all
+    (torchaudio 2.11.0)."""
+    return memo(cat, ("companion-versions", fw.distribution, version, companion, exact),
+                lambda: _companion_versions(cat, fw, version, companion, exact))
+
+
+def _companion_versions(cat: Catalog, fw: Framework, version: str, companion: str, exact: bool) -> list[str]:
+    index = memo(cat, ("companions", fw.distribution, companion), lambda: _companion_index(cat, fw, companion))
+    if exact:
+        pin = f"=={version}"
+        return [cv for cv, specs in index.items() if any(str(spec) == pin for spec in specs)]
+    found = []
+    if not exact and version in index and not index[version]:
+        found.append(version)  # same version number, no requirement on the framework at all
+    for cv, specs in index.items():
+        if any(str(spec) == f"=={version}" if exact else (str(spec) != "" and spec.contains(version, prereleases=True))
+               for spec in specs):
+            found.append(cv)
+    return found
+
+
+def _companion_index(cat: Catalog, fw: Framework, companion: str) -> dict[str, list]:
+    """companion version -> the specifiers (unconditional) its metadata puts on the framework."""
+    data = cat.pypi.get(canonicalize_name(companion))
+    out: dict[str, list] = {}
+    for cv, rel in (data.releases.items() if data else ()):
+        specs = []
+        for group in rel.metadata:
+            for name, _extras, spec, marker in group.parsed:
+                if name == canonicalize_name(fw.distribution) and marker is None:
+                    specs.append(SpecifierSet(spec))
+        out[cv] = specs
+    return out

@@ -14,6 +14,7 @@ from packaging.utils import canonicalize_name
 from packaging.version import Version
 
 from .catalog import Catalog, Diagnostic, Framework, Release, Variant
+from .facts import companion_versions
 from .platforms import requirements_for
 
 _RUNTIME = re.compile(r"^nvidia-cuda-runtime(-cu\d+)?$")
@@ -102,51 +103,6 @@ def _check_companions(cat: Catalog, fw: Framework, release: Release) -> list[Dia
     return out
 
 
-def companion_versions(cat: Catalog, fw: Framework, version: str, companion: str, exact: bool = True) -> list[str]:
-    """Versions of ``companion`` whose metadata pins ``fw.distribution == version`` exactly, or
-    (``exact=False``) whose requirement on it merely admits ``version`` (torchvision 0.29.1 says
-    torch>=2.14.0), or that share the version number and declare no requirement on it at all
-    (torchaudio 2.11.0)."""
-    from .facts import memo
-
-    return memo(cat, ("companion-versions", fw.distribution, version, companion, exact),
-                lambda: _companion_versions(cat, fw, version, companion, exact))
-
-
-def _companion_versions(cat: Catalog, fw: Framework, version: str, companion: str, exact: bool) -> list[str]:
-    from .facts import memo
-
-    index = memo(cat, ("companions", fw.distribution, companion), lambda: _companion_index(cat, fw, companion))
-    if exact:
-        pin = f"=={version}"
-        return [cv for cv, specs in index.items() if any(str(spec) == pin for spec in specs)]
-    found = []
-    if not exact and version in index and not index[version]:
-        found.append(version)  # same version number, no requirement on the framework at all
-    for cv, specs in index.items():
-        if any(str(spec) == f"=={version}" if exact else (str(spec) != "" and spec.contains(version, prereleases=True))
-               for spec in specs):
-            found.append(cv)
-    return found
-
-
-def _companion_index(cat: Catalog, fw: Framework, companion: str) -> dict[str, list]:
-    """companion version -> the specifiers (unconditional) its metadata puts on the framework."""
-    from .platforms import _parse
-
-    data = cat.pypi.get(canonicalize_name(companion))
-    out: dict[str, list] = {}
-    for cv, rel in (data.releases.items() if data else ()):
-        specs = []
-        for group in rel.metadata:
-            for line in group.requires_dist:
-                req = _parse(line)
-                if canonicalize_name(req.name) == canonicalize_name(fw.distribution) and not req.marker:
-                    specs.append(req.specifier)
-        out[cv] = specs
-    return out
-
-
 def _check_variant(cat: Catalog, fw: Framework, release: Release, v: Variant, pypi_release) -> list[Diagnostic]:
     out = []
     if v.accelerator == "cuda":
@@ -192,7 +148,7 @@ def _check_variant(cat: Catalog, fw: Framework, release: Release, v: Variant, py
     return out
 
 
-def _pinned(reqs: list[Requirement], pattern: re.Pattern) -> str | None:
+def _pinned(reqs, pattern: re.Pattern) -> str | None:
     for req in reqs:
         if pattern.match(canonicalize_name(req.name)):
             pins = [s.version for s in req.specifier if s.operator == "=="]
@@ -210,7 +166,7 @@ def _check_against_metadata(cat: Catalog, v: Variant, pypi_release) -> list[Diag
             out.append(_at(cat, v.where, "pypi_default",
                            message=f"PyPI has no {platform} wheel for this release"))
             continue
-        reqs = requirements_for(group.requires_dist, platform, extras=extras)
+        reqs = requirements_for(cat, group.parsed, platform, extras=extras)
         runtime = _pinned(reqs, _RUNTIME)
         if runtime and v.cuda and ".".join(runtime.split(".")[:2]) != v.cuda:
             out.append(_at(cat, v.where, "cuda", message=f"the {platform} wheel pins nvidia-cuda-runtime=={runtime}, "

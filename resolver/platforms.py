@@ -5,7 +5,9 @@ from __future__ import annotations
 import functools
 import re
 
-from packaging.requirements import Requirement
+from typing import NamedTuple
+
+from packaging.specifiers import SpecifierSet
 
 # platform -> the PEP 508 marker variables that do not depend on the Python version
 _ENV = {
@@ -16,6 +18,9 @@ _ENV = {
     "macos-x86_64": {"sys_platform": "darwin", "platform_system": "Darwin", "platform_machine": "x86_64", "os_name": "posix"},
 }
 PLATFORMS = tuple(_ENV)
+PYTHONS = tuple(f"3.{minor}" for minor in range(8, 16))  # marker results are precomputed for these
+ALL_PLATFORMS = PLATFORMS
+LIBRARY_RE = re.compile(r"^(nvidia-|cuda-|tensorrt)")  # GPU-library distributions shared between frameworks
 
 
 def environment(platform: str, python: str = "3.12") -> dict[str, str]:
@@ -33,42 +38,44 @@ def environment(platform: str, python: str = "3.12") -> dict[str, str]:
     return env
 
 
-@functools.lru_cache(maxsize=4096)
-def _parse(requirement: str) -> Requirement:
-    return Requirement(requirement)
+class Req(NamedTuple):
+    """A requirement that applies on the target (its marker already evaluated)."""
+
+    name: str  # canonical
+    extras: tuple[str, ...]
+    specifier: SpecifierSet
+
+    def __str__(self) -> str:
+        extras = f"[{','.join(self.extras)}]" if self.extras else ""
+        return f"{self.name}{extras}{self.specifier}"
 
 
-def applies(requirement: str, platform: str, python: str = "3.12", extras: tuple[str, ...] = ()) -> bool:
-    """Does ``requirement`` (a Requires-Dist line) apply on that platform, with those extras?"""
-    req = _parse(requirement)
-    if req.marker is None:
-        return True
-    return _marker_applies(str(req.marker), platform, python, extras)
+def requirements_for(cat, parsed: tuple, platform: str, python: str = "3.12", extras: tuple[str, ...] = ()) -> list[Req]:
+    """The pre-parsed requirements (catalog.MetadataGroup.parsed) that apply on ``platform`` and
+    CPython ``python`` with ``extras``, from the catalog's compiled marker table."""
+    from .facts import memo
+
+    return memo(cat, ("requirements", parsed, platform, python, tuple(extras)),
+                lambda: _requirements_for(cat.markers, parsed, platform, python, tuple(extras)))
 
 
-@functools.lru_cache(maxsize=8192)
-def _marker_applies(marker: str, platform: str, python: str, extras: tuple[str, ...]) -> bool:
-    """Markers repeat across releases; evaluate each distinct one once per target."""
-    parsed = _parse(f"x; {marker}").marker
-    env = environment(platform, python)
-    if not extras:
-        return parsed.evaluate(env)
-    return any(parsed.evaluate(env | {"extra": e}) for e in ("",) + extras)
-
-
-def requirements_for(requires_dist, platform: str, python: str = "3.12", extras: tuple[str, ...] = ()) -> list[Requirement]:
-    """The requirements that apply, with their markers dropped."""
-    return list(_requirements_for(tuple(requires_dist), platform, python, tuple(extras)))
-
-
-@functools.lru_cache(maxsize=8192)
-def _requirements_for(requires_dist: tuple, platform: str, python: str, extras: tuple) -> tuple[Requirement, ...]:
+def _requirements_for(markers, parsed, platform, python, extras) -> list[Req]:
     out = []
-    for line in requires_dist:
-        if applies(line, platform, python, extras):
-            req = _parse(line)
-            out.append(Requirement(f"{req.name}{'[' + ','.join(sorted(req.extras)) + ']' if req.extras else ''}{req.specifier}"))
-    return tuple(out)
+    for name, req_extras, spec, marker in parsed:
+        if marker is None or _holds(markers, marker, platform, python, extras):
+            out.append(Req(name, req_extras, SpecifierSet(spec)))
+    return out
+
+
+def _holds(markers, marker: str, platform: str, python: str, extras: tuple[str, ...]) -> bool:
+    table = markers.get(marker)
+    if table is None or python not in PYTHONS:  # outside the compiled table: evaluate for real
+        from packaging.markers import Marker
+
+        env = environment(platform, python)
+        return any(Marker(marker).evaluate(env | {"extra": e}) for e in ("",) + extras)
+    bit = 1 << (PLATFORMS.index(platform) * len(PYTHONS) + PYTHONS.index(python))
+    return any(table.get(e, table[""]) & bit for e in ("",) + extras)
 
 
 _CP = re.compile(r"^cp3(\d+)(t?)$")
@@ -105,3 +112,34 @@ def _pykey(text: str):
     m = re.match(r"3\.(\d+)(.*)", text)
     return (3, int(m.group(1)), m.group(2)) if m else (9, 0, text)
 
+
+def platform_of(tag_platform: str) -> tuple[str, ...]:
+    """The catalog platforms a wheel platform tag installs on (empty when none we track)."""
+    if tag_platform == "any":
+        return ALL_PLATFORMS
+    if tag_platform.startswith(("manylinux", "linux_")):
+        if tag_platform.endswith("_x86_64"):
+            return ("linux-x86_64",)
+        if tag_platform.endswith("_aarch64"):
+            return ("linux-aarch64",)
+        return ()
+    if tag_platform == "win_amd64":
+        return ("windows-amd64",)
+    if tag_platform.startswith("macosx_"):
+        if tag_platform.endswith(("_arm64", "_universal2")):
+            return ("macos-arm64", "macos-x86_64") if tag_platform.endswith("_universal2") else ("macos-arm64",)
+        if tag_platform.endswith(("_x86_64", "_intel")):
+            return ("macos-x86_64",)
+    return ()
+
+
+@functools.lru_cache(maxsize=65536)
+def wheel_platforms(filename: str) -> tuple[str, ...]:
+    """Catalog platforms of a wheel, from the filename's last tag field (compressed tags split on
+    '.'); cheaper than a full parse, which this runs on every wheel of every release."""
+    if not filename.endswith(".whl") or filename.count("-") < 4:
+        return ()
+    out: set[str] = set()
+    for tag in filename[:-4].rsplit("-", 1)[1].split("."):
+        out.update(platform_of(tag))
+    return tuple(p for p in ALL_PLATFORMS if p in out)

@@ -32,12 +32,11 @@ from packaging.utils import InvalidWheelFilename, canonicalize_name, parse_wheel
 from packaging.version import InvalidVersion, Version
 
 from . import __version__
+from .platforms import ALL_PLATFORMS, LIBRARY_RE, platform_of, wheel_platforms  # noqa: F401 (re-exported)
 
 PYPI_SIMPLE = "https://pypi.org/simple/"
 SIMPLE_JSON = "application/vnd.pypi.simple.v1+json"
 RECORDING_FORMAT = "envsolve.recording/1"
-LIBRARY_RE = re.compile(r"^(nvidia-|cuda-|tensorrt)")
-ALL_PLATFORMS = ("linux-x86_64", "linux-aarch64", "windows-amd64", "macos-arm64", "macos-x86_64")
 
 
 class SyncError(Exception):
@@ -237,38 +236,6 @@ class ReplaySource(Source):
 
 
 # ---- turning responses into catalog data -------------------------------------------------------
-
-def platform_of(tag_platform: str) -> tuple[str, ...]:
-    """The catalog platforms a wheel platform tag installs on (empty when none we track)."""
-    if tag_platform == "any":
-        return ALL_PLATFORMS
-    if tag_platform.startswith(("manylinux", "linux_")):
-        if tag_platform.endswith("_x86_64"):
-            return ("linux-x86_64",)
-        if tag_platform.endswith("_aarch64"):
-            return ("linux-aarch64",)
-        return ()
-    if tag_platform == "win_amd64":
-        return ("windows-amd64",)
-    if tag_platform.startswith("macosx_"):
-        if tag_platform.endswith(("_arm64", "_universal2")):
-            return ("macos-arm64", "macos-x86_64") if tag_platform.endswith("_universal2") else ("macos-arm64",)
-        if tag_platform.endswith(("_x86_64", "_intel")):
-            return ("macos-x86_64",)
-    return ()
-
-
-@functools.lru_cache(maxsize=65536)
-def wheel_platforms(filename: str) -> tuple[str, ...]:
-    """Catalog platforms of a wheel, from the filename's last tag field (compressed tags split on
-    '.'); cheaper than a full parse, which this runs on every wheel of every release."""
-    if not filename.endswith(".whl") or filename.count("-") < 4:
-        return ()
-    out: set[str] = set()
-    for tag in filename[:-4].rsplit("-", 1)[1].split("."):
-        out.update(platform_of(tag))
-    return tuple(p for p in ALL_PLATFORMS if p in out)
-
 
 def _python_rank(filename: str) -> tuple:
     """Prefer the newest CPython, non-free-threaded wheel as the platform's representative."""

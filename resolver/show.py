@@ -10,7 +10,7 @@ from packaging.version import Version
 
 from . import facts
 from .catalog import Catalog, Framework
-from .lint import companion_versions
+from .facts import companion_versions
 
 _SPEC = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*(.*)$")
 
@@ -59,7 +59,7 @@ def release_facts(cat: Catalog, text: str) -> dict:
         "source": list(release.source),
     }
     if rel is not None:
-        from .pypi import wheel_platforms
+        from .platforms import wheel_platforms
 
         platforms = sorted({p for w in rel.wheels for p in wheel_platforms(w[0])}, key=facts.PLATFORMS.index)
         out["pypi"] = {
@@ -107,7 +107,7 @@ def release_facts(cat: Catalog, text: str) -> dict:
 
 
 def _is_gpu_lib(name: str) -> bool:
-    from .pypi import LIBRARY_RE
+    from .platforms import LIBRARY_RE
 
     return bool(LIBRARY_RE.match(name.lower())) or name.lower() in ("triton", "pytorch-triton")
 

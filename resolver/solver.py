@@ -19,14 +19,12 @@ import functools
 import re
 from typing import Iterable, Iterator, Mapping, NamedTuple, Sequence
 
-from packaging.requirements import Requirement
 from packaging.specifiers import SpecifierSet
-from packaging.utils import canonicalize_name
 from packaging.version import Version
 
 from . import facts
-from .catalog import Catalog, Framework, Release, Variant
-from .pypi import LIBRARY_RE
+from .catalog import Catalog, Framework, Release, Variant, canonicalize_name
+from .platforms import LIBRARY_RE, Req
 from .request import GpuTarget, Request, StackItem, Target, driver_key
 
 CUDA_MAJOR = "cuda-major"
@@ -186,15 +184,11 @@ def _choose(cat: Catalog, name: str, spec: SpecifierSet, platform: str, python: 
     project = cat.pypi.get(canonicalize_name(name))
     if project is None:
         return None
-    from .pypi import wheel_platforms
-    from .platforms import wheel_pythons
-
     for version in sorted(project.releases, key=Version, reverse=True):
         rel = project.releases[version]
         if rel.yanked or not spec.contains(version, prereleases=True):
             continue
-        names = [w[0] for w in rel.wheels if platform in wheel_platforms(w[0])]
-        if python_supported(python, wheel_pythons(names), rel.requires_python):
+        if python_supported(python, rel.pythons.get(platform, ()), rel.requires_python):
             return version
     return None
 
@@ -214,7 +208,7 @@ def _py(text: str) -> tuple[int, int]:
 
 
 def _metadata_requires(cat: Catalog, name: str, version: str, platform: str, python: str,
-                       extras: tuple[str, ...]) -> list[Requirement]:
+                       extras: tuple[str, ...]) -> list[Req]:
     from .platforms import requirements_for
 
     project = cat.pypi.get(canonicalize_name(name))
@@ -222,10 +216,10 @@ def _metadata_requires(cat: Catalog, name: str, version: str, platform: str, pyt
     if rel is None:
         return []
     group = next((g for g in rel.metadata if platform in g.platforms), None)
-    return requirements_for(group.requires_dist, platform, python, extras) if group else []
+    return requirements_for(cat, group.parsed, platform, python, extras) if group else []
 
 
-def _merge(libs: dict[str, SpecifierSet], reqs: Iterable[Requirement]) -> None:
+def _merge(libs: dict[str, SpecifierSet], reqs: Iterable[Req]) -> None:
     for req in reqs:
         name = canonicalize_name(req.name)
         if LIBRARY_RE.match(name):
@@ -343,7 +337,7 @@ def _exact_pins(libs: Mapping[str, SpecifierSet]) -> dict[str, str]:
     return out
 
 
-def derived_requires(v: Variant, platform: str) -> list[Requirement]:
+def derived_requires(v: Variant, platform: str) -> list[Req]:
     """GPU-library requirements implied by a CUDA build's catalogued CUDA, cuDNN and NCCL versions,
     for framework-index builds whose exact pins are not catalogued: the CUDA X.Y runtime wheel is
     versioned X.Y.*, and the build pins the cuDNN and NCCL wheels of its own version and CUDA major."""
@@ -353,10 +347,10 @@ def derived_requires(v: Variant, platform: str) -> list[Requirement]:
     suffix = f"-cu{major}"
     out = []
     if major in ("11", "12"):
-        out.append(Requirement(f"nvidia-cuda-runtime{suffix}=={v.cuda}.*"))
+        out.append(Req(f"nvidia-cuda-runtime{suffix}", (), SpecifierSet(f"=={v.cuda}.*")))
     for lib, value in (("cudnn", v.cudnn), ("nccl", v.nccl)):
         if value and value[0].isdigit():
-            out.append(Requirement(f"nvidia-{lib}{suffix}=={value}"))
+            out.append(Req(f"nvidia-{lib}{suffix}", (), SpecifierSet(f"=={value}")))
     return out
 
 
@@ -384,7 +378,7 @@ def _plugins_and_companions(cat, fw, release, v, reqs, platform, python, libs):
             if version is None:
                 return out, notes, f"no {companion} release matching {wanted[key].specifier} has a wheel for {platform} and Python {python}"
         else:  # it pins the framework (torchvision -> torch==X)
-            from .lint import companion_versions
+            from .facts import companion_versions
 
             version = None
             for exact in (True, False):  # an exact pin first; else the newest whose range admits it
