@@ -238,11 +238,17 @@ class Catalog(NamedTuple):
         return Diagnostic(where.file, line, label, "")
 
 
+_NAME_SEP = None
+
+
 def canonicalize_name(name: str) -> str:
     """PEP 503 normalisation (as packaging.utils does; kept here off the import path)."""
-    import re
+    global _NAME_SEP
+    if _NAME_SEP is None:
+        import re
 
-    return re.sub(r"[-_.]+", "-", name).lower()
+        _NAME_SEP = re.compile(r"[-_.]+")
+    return _NAME_SEP.sub("-", name).lower()
 
 
 class LazyProjects(Mapping):
@@ -610,6 +616,14 @@ class _Builder:
         return Framework(data["name"], tuple(data.get("aliases", ())), data["distribution"],
                          tuple(data.get("companions", ())), indexes, tuple(releases), file,
                          {canonicalize_name(k): v for k, v in data.get("sync", {}).items()})
+
+
+def split_requirement(text: str) -> tuple[str, str]:
+    """'tensorflow-metal==1.1.0' -> ('tensorflow-metal', '==1.1.0'); the schema validated it."""
+    import re
+
+    m = re.match(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*(.*?)\s*$", text)
+    return (canonicalize_name(m.group(1)), m.group(2)) if m else (canonicalize_name(text), "")
 
 
 def iter_variants(cat: Catalog) -> Iterator[tuple[Framework, Release, Variant]]:

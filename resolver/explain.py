@@ -25,7 +25,7 @@ def command_line(request: Request, target: Target) -> str:
     words.append({"cuda": "--gpu", "mps": "--gpu", "cpu": "--cpu", "rocm": "--rocm"}[request.accelerator])
     if request.rocm:
         words.append(request.rocm)
-    words += ["--os", target.os, "--arch", target.arch, "--python", target.python]
+    words += ["--os", target.os, "--arch", target.arch_label, "--python", target.python]
     for gpu in target.gpus:
         words += ["--gpu-model", gpu.sm]
     if target.driver:
@@ -132,7 +132,7 @@ def explain_empty(cat: Catalog, request: Request, target: Target, item: StackIte
     elif stage == "broken":
         causes.append(Cause("broken", f"every matching {what} {accel} build is marked broken: {last[0].reason}"))
     elif stage == "platform":
-        causes.append(Cause("platform", f"{what} has no {accel} build for {target.os} on {target.arch} ({target.platform} wheels)"))
+        causes.append(Cause("platform", f"{what} has no {accel} build for {target.os} on {target.arch_label} ({target.platform} wheels)"))
     elif stage == "python":
         have = sorted({p for r in last for p in r.reason.removeprefix("wheels for Python ").split(", ") if p[:1].isdigit()},
                       key=lambda p: tuple(int(x) for x in p.rstrip("t+").split(".")))

@@ -13,7 +13,7 @@ from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
 from packaging.version import Version
 
-from .catalog import Catalog, Diagnostic, Framework, Release, Variant
+from .catalog import Catalog, Diagnostic, Framework, Release, Variant, split_requirement
 from .facts import companion_versions
 from .platforms import requirements_for
 
@@ -125,8 +125,8 @@ def _check_variant(cat: Catalog, fw: Framework, release: Release, v: Variant, py
         if v.python or v.requires:
             out.append(_at(cat, v.where, "python" if v.python else "requires",
                            message="for PyPI builds these facts come from `envsolve catalog sync`, not the curated file"))
-        for name in v.packages:
-            if canonicalize_name(name) not in cat.pypi:
+        for name in (split_requirement(p)[0] for p in v.packages):
+            if name not in cat.pypi:
                 out.append(_at(cat, v.where, "packages", severity="warning",
                                message=f"no generated PyPI data for {name}; run `envsolve catalog sync`"))
         if pypi_release is not None and v.accelerator == "cuda" and not v.system_cuda and v.broken is None:

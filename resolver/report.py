@@ -122,7 +122,7 @@ def install_commands(sol: Solution) -> list[str]:
 def format_solution(sol: Solution) -> str:
     t, r = sol.target, sol.request
     gpus = ", ".join(g.describe() for g in t.gpus) or "any"
-    head = (f"{r.describe()} for {t.os} {t.arch}, Python {t.python}, "
+    head = (f"{r.describe()} for {t.os} {t.arch_label}, Python {t.python}, "
             f"{ {'cuda': 'NVIDIA CUDA', 'rocm': 'AMD ROCm', 'mps': 'Apple GPU', 'cpu': 'CPU only'}[r.accelerator] }")
     if r.accelerator == "cuda":
         head += f" (GPUs: {gpus}; driver: {t.driver or 'not given'})"
@@ -159,7 +159,7 @@ def format_solution(sol: Solution) -> str:
 
 def format_conflict(conf: Conflict) -> str:
     t = conf.target
-    lines = [f"no working environment for {conf.request.describe()} on {t.os} {t.arch}, Python {t.python}"
+    lines = [f"no working environment for {conf.request.describe()} on {t.os} {t.arch_label}, Python {t.python}"
              + (f", driver {t.driver}" if t.driver else "")
              + (f", GPUs {', '.join(g.describe() for g in t.gpus)}" if t.gpus else "") + ":"]
     for cause in conf.causes:

@@ -63,6 +63,11 @@ class Target(NamedTuple):
         return "macos-arm64" if self.arch == "aarch64" else "macos-x86_64"
 
     @property
+    def arch_label(self) -> str:
+        """The CPU as people on that OS say it: arm64 on macOS, aarch64 on Linux."""
+        return "arm64" if (self.os == "macos" and self.arch == "aarch64") else self.arch
+
+    @property
     def driver_family(self) -> str:
         """Whose driver table applies: WSL2 runs on the Windows driver."""
         return "linux" if self.os == "linux" else "windows"

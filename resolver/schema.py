@@ -452,7 +452,7 @@ VARIANT = Obj(
         "ptx": ListOf(ARCH, unique=True),
         "requires": ListOf(Text("a requirement", requirement_error)),
         "extra": Text("an extra name", name_error),
-        "packages": ListOf(NAME, unique=True),
+        "packages": ListOf(Text("a distribution, optionally with a version specifier", requirement_error), unique=True),
         "system_cuda": Bool(),
         "driver_min": DRIVERS,
         "broken": Text("a reason"),

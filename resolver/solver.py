@@ -23,7 +23,7 @@ from packaging.specifiers import SpecifierSet
 from packaging.version import Version
 
 from . import facts
-from .catalog import Catalog, Framework, Release, Variant, canonicalize_name
+from .catalog import Catalog, Framework, Release, Variant, canonicalize_name, split_requirement
 from .platforms import LIBRARY_RE, Req
 from .request import GpuTarget, Request, StackItem, Target, driver_key
 
@@ -359,9 +359,11 @@ def _plugins_and_companions(cat, fw, release, v, reqs, platform, python, libs):
     out: list[Package] = []
     notes: list[str] = []
     wanted = {canonicalize_name(r.name): r for r in reqs}
-    for name in v.packages:
-        req = wanted.get(canonicalize_name(name))
-        spec = req.specifier if req is not None else SpecifierSet(f"=={release.version}")
+    for entry in v.packages:
+        name, pinned = split_requirement(entry)
+        req = wanted.get(name)
+        # The framework's own metadata decides (jax[cuda12] names its plugin); else the catalog's pin.
+        spec = req.specifier if req is not None else SpecifierSet(pinned)
         version = _choose_version(cat, name, spec, platform, python)
         if version is None:
             return out, notes, f"no {name} release in {spec or 'any version'} has a wheel for {platform} and Python {python}"

@@ -12,7 +12,7 @@ import dataclasses
 import yaml
 from packaging.utils import canonicalize_name
 
-from .catalog import Catalog, iter_variants
+from .catalog import Catalog, iter_variants, split_requirement
 from .pypi import Source, SyncError, harvest_library, harvest_project, library_names
 
 LIBRARIES_FILE = "gpu-libraries.yaml"
@@ -43,7 +43,7 @@ def plan(cat: Catalog, only: list[str] | None = None) -> list[Plan]:
         for release in fw.releases:
             for variant in release.variants:
                 if variant.index == "pypi":
-                    names.extend(variant.packages)
+                    names.extend(split_requirement(p)[0] for p in variant.packages)
         for name in names:
             key = canonicalize_name(name)
             floor = fw.sync_floors.get(key, lowest if key not in fw.sync_floors else None)
