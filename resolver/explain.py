@@ -107,10 +107,13 @@ def _suggest(cat: Catalog, request: Request, target: Target, stuck: list[StackIt
 
 
 def _support_notes(cat: Catalog, framework: str, target: Target, accelerator: str) -> list[str]:
+    """os.yaml's notes on this framework, OS and accelerator: only where that entry speaks of the
+    accelerator asked for and says it is not offered for every release."""
     fw = cat.frameworks[framework]
     notes = []
     for s in cat.support:
-        if cat.framework(s.framework) is fw and s.os == target.os and s.note:
+        offered = s.accelerators.get(accelerator)
+        if cat.framework(s.framework) is fw and s.os == target.os and s.note and offered not in (None, ">=0"):
             notes.append(s.note)
     return notes
 

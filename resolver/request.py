@@ -129,9 +129,7 @@ def parse_stack(cat: Catalog, text: str) -> tuple[StackItem, ...]:
         seen.add(fw.name)
         if str(spec) and not any(spec.contains(r.version, prereleases=True) for r in fw.releases):
             known = [r.version for r in fw.releases]
-            close = difflib.get_close_matches(m.group(2).lstrip("=<>!~ "), known, n=3)
-            hint = f"; close: {', '.join(close)}" if close else f" (catalogued: {known[0]} to {known[-1]})"
-            raise UsageError(f"no {fw.name} release matches {str(spec)!r}{hint}")
+            raise UsageError(f"no {fw.name} release matches {str(spec)!r} (catalogued: {known[0]} to {known[-1]})")
         items.append(StackItem(fw.name, spec, part.strip()))
     if not items:
         raise UsageError("empty stack: name one or more frameworks, e.g. tensorflow+pytorch")
