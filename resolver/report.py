@@ -105,11 +105,10 @@ def manifest(result: Solution | Conflict, catalog_digest: str | None = None) -> 
 
 def install_commands(sol: Solution) -> list[str]:
     """pip commands, one per index: framework-index packages only from their index, the rest from
-    PyPI; never --extra-index-url (dependency confusion)."""
+    PyPI; never --extra-index-url (dependency confusion). The solved GPU-library versions are
+    pinned in the PyPI command, so a later install cannot move a library another build pins."""
     groups: dict[str, list[str]] = {}
     for p in sol.packages:
-        if p.role == "gpu-library":
-            continue
         name = f"{p.name}[{','.join(p.extras)}]" if p.extras else p.name
         groups.setdefault(p.index, []).append(f"{name}=={p.version}")
     cmds = []
