@@ -285,6 +285,18 @@ def _yanked(files: list[dict]) -> str | None:
     return None
 
 
+def _release_state(files: list[dict]) -> dict[str, str]:
+    """The optional requires_python and yanked fields of a release, from its files."""
+    state = {}
+    rp = _requires_python(files)
+    if rp:
+        state["requires_python"] = rp
+    yanked = _yanked(files)
+    if yanked:
+        state["yanked"] = yanked
+    return state
+
+
 def _requires_python(files: list[dict]) -> str | None:
     values = sorted({f.get("requires-python") or "" for f in files})
     values = [v for v in values if v]
@@ -309,23 +321,19 @@ def harvest_project(src: Source, project: str, floor: str | None, pool: concurre
     page = _parse_simple(project, src.simple(project))
     by_version = _releases(page["files"], Version(floor) if floor else None)
     jobs: dict[tuple[Version, str], concurrent.futures.Future] = {}
-    plans: dict[Version, dict[str, tuple[str, ...]]] = {}
+    plans: dict[Version, dict[str, list[str]]] = {}
     for version, files in by_version.items():
-        groups: dict[str, list[dict]] = {}
-        for f in files:
-            for platform in wheel_platforms(f["filename"]):
-                groups.setdefault(platform, []).append(f)
+        # One representative wheel per platform (the newest CPython); platforms sharing one
+        # representative share its metadata fetch.
+        plan: dict[str, list[str]] = {}
         reps: dict[str, dict] = {}
-        for platform, candidates in groups.items():
-            rep = max(candidates, key=lambda f: _python_rank(f["filename"]))
-            reps[rep["filename"]] = rep
-        plan: dict[str, tuple[str, ...]] = {}
+        for platform in ALL_PLATFORMS:
+            on_platform = [f for f in files if platform in wheel_platforms(f["filename"])]
+            if on_platform:
+                rep = max(on_platform, key=lambda f: _python_rank(f["filename"]))
+                reps[rep["filename"]] = rep
+                plan.setdefault(rep["filename"], []).append(platform)
         for filename, rep in reps.items():
-            plan[filename] = tuple(p for p in ALL_PLATFORMS if any(
-                p in wheel_platforms(f["filename"]) and max(
-                    (g for g in files if p in wheel_platforms(g["filename"])),
-                    key=lambda g: _python_rank(g["filename"]))["filename"] == filename
-                for f in files))
             jobs[(version, filename)] = pool.submit(src.metadata, rep)
         plans[version] = plan
     releases = []
@@ -341,13 +349,7 @@ def harvest_project(src: Source, project: str, floor: str | None, pool: concurre
             else:
                 groups[key] = {"platforms": list(platforms), "from": filename, "requires_dist": requires,
                                "provides_extra": extras}
-        entry: dict[str, Any] = {"version": str(version)}
-        rp = _requires_python(files)
-        if rp:
-            entry["requires_python"] = rp
-        yanked = _yanked(files)
-        if yanked:
-            entry["yanked"] = yanked
+        entry: dict[str, Any] = {"version": str(version), **_release_state(files)}
         entry["wheels"] = [
             {"filename": f["filename"], "sha256": f["hashes"]["sha256"], "url": f["url"]}
             for f in files if "sha256" in f.get("hashes", {})
@@ -369,14 +371,7 @@ def harvest_library(src: Source, name: str) -> dict:
     versions = []
     for version, files in sorted(_releases(page["files"], None).items()):
         platforms = sorted({p for f in files for p in wheel_platforms(f["filename"])}, key=ALL_PLATFORMS.index)
-        entry: dict[str, Any] = {"version": str(version), "platforms": platforms}
-        rp = _requires_python(files)
-        if rp:
-            entry["requires_python"] = rp
-        yanked = _yanked(files)
-        if yanked:
-            entry["yanked"] = yanked
-        versions.append(entry)
+        versions.append({"version": str(version), "platforms": platforms, **_release_state(files)})
     return {"name": canonicalize_name(name), "source": f"{PYPI_SIMPLE}{canonicalize_name(name)}/", "versions": versions}
 
 
