@@ -7,6 +7,7 @@ Targets (issue 3): `envsolve tensorflow+pytorch --gpu --os linux --python 3.12` 
 from __future__ import annotations
 
 import itertools
+import os
 import shutil
 import statistics
 import subprocess
@@ -53,6 +54,12 @@ def in_process(count: int) -> float:
 
 
 def main() -> None:
+    # pip compiles bytecode when it installs; do the same so an editable checkout is measured
+    # like an install (PYTHONDONTWRITEBYTECODE would otherwise recompile every module each run).
+    import compileall
+    import resolver
+
+    compileall.compile_dir(os.path.dirname(resolver.__file__), quiet=1)
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 15
     for label, args in COMMANDS.items():
         t = wall(args, n)

@@ -13,7 +13,7 @@ from packaging.version import Version
 
 from .catalog import Catalog
 from .request import Request, StackItem, Target, driver_key
-from .solver import Cause, Conflict, Rejection, Solution, Suggestion, _compatible, candidates, solve, usable
+from .solver import Cause, Conflict, Rejection, Solution, Suggestion, _compatible, candidates, clashes, solve, usable
 
 STAGES = ("accelerator", "broken", "platform", "python", "cuda-pin", "gpu", "driver", "package")
 ACCEL_WORDS = {"cuda": "CUDA", "rocm": "ROCm", "mps": "Apple GPU (MPS/Metal)", "cpu": "CPU"}
@@ -170,9 +170,10 @@ def explain_clash(cat: Catalog, request: Request, target: Target) -> Conflict:
     for i, a in enumerate(items):
         for b in items[i + 1:]:
             best_a, best_b = pools[a.framework][0], pools[b.framework][0]
-            why = _compatible(best_a, best_b, cat, target.platform)
+            found = list(clashes(best_a, best_b, cat, target.platform))
+            why = found[0] if found else None
             if why is not None:
-                causes.append(Cause(why[0], why[1]))
+                causes.extend(Cause(kind, text) for kind, text in found)
                 # Is there any pair at all? Say so plainly when not.
                 if not any(_compatible(x, y, cat, target.platform) is None for x in pools[a.framework] for y in pools[b.framework]):
                     causes.append(Cause(why[0], f"no build of {_what(request, a)} can share an environment with any build of "

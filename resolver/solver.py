@@ -491,37 +491,44 @@ def _compatible(a: Candidate, b: Candidate, cat: Catalog, platform: str) -> tupl
 
 
 def _compatible_uncached(a: Candidate, b: Candidate, cat: Catalog, platform: str) -> tuple[str, str] | None:
+    return next(clashes(a, b, cat, platform), None)
+
+
+def clashes(a: Candidate, b: Candidate, cat: Catalog, platform: str) -> Iterator[tuple[str, str]]:
+    """Every reason two builds cannot share an environment, as (kind, text), lazily."""
     if a.cuda_major and b.cuda_major and a.cuda_major != b.cuda_major:
-        return ("cuda-major", f"{a.describe()} uses CUDA {a.variant.cuda} and {b.describe()} uses CUDA {b.variant.cuda}: "
-                              f"one environment can hold one CUDA major (their cuDNN/NCCL wheels install the same files)")
+        yield ("cuda-major", f"{a.describe()} uses CUDA {a.variant.cuda} and {b.describe()} uses CUDA {b.variant.cuda}: "
+                             f"one environment can hold one CUDA major (their cuDNN/NCCL wheels install the same files)")
+        return
     for name in sorted(set(a.libs) & set(b.libs)):
         pin_a, pin_b = a.pins.get(name), b.pins.get(name)
         if pin_a is not None and pin_b is not None:  # two exact pins: equal, and published
             if pin_a != pin_b and Version(pin_a) != Version(pin_b):
-                return ("library", f"{a.describe()} pins {name}=={pin_a}, {b.describe()} pins {name}=={pin_b}")
+                yield ("library", f"{a.describe()} pins {name}=={pin_a}, {b.describe()} pins {name}=={pin_b}")
             continue
-        both = a.libs[name] & b.libs[name]
-        lib = cat.libraries.get(name)
-        if lib is not None:
-            published = [ver for ver, plats in lib.versions.items() if platform in plats]
-            pins = {s.version for s in both if s.operator == "==" and "*" not in s.version}
-            if len(pins) > 1:
-                ok = False
-            elif pins:  # the common case: exact pins; check the one candidate
-                pin = next(iter(pins))
-                ok = any(Version(ver) == Version(pin) for ver in published) and both.contains(pin, prereleases=True)
-            else:
-                ok = any(both.contains(ver, prereleases=True) for ver in published)
-        else:
-            pins = {s.version for s in both if s.operator == "=="}
-            ok = len(pins) <= 1 and all(both.contains(p, prereleases=True) for p in pins)
-        if not ok:
-            def says(c: Candidate) -> str:
-                pin = c.pins.get(name)
-                return f"pins {name}=={pin}" if pin else f"requires {name}{c.libs[name]}"
+        if not _satisfiable(cat, name, a.libs[name] & b.libs[name], platform):
+            yield ("library", f"{a.describe()} {_says(a, name)}, {b.describe()} {_says(b, name)}")
 
-            return ("library", f"{a.describe()} {says(a)}, {b.describe()} {says(b)}")
-    return None
+
+def _says(c: Candidate, name: str) -> str:
+    pin = c.pins.get(name)
+    return f"pins {name}=={pin}" if pin else f"requires {name}{c.libs[name]}"
+
+
+def _satisfiable(cat: Catalog, name: str, both: SpecifierSet, platform: str) -> bool:
+    """Is some published version of library ``name`` (with a wheel for ``platform``) in ``both``?"""
+    lib = cat.libraries.get(name)
+    if lib is None:  # no version list: only contradicting exact pins are known to fail
+        pins = {s.version for s in both if s.operator == "=="}
+        return len(pins) <= 1 and all(both.contains(p, prereleases=True) for p in pins)
+    published = [ver for ver, plats in lib.versions.items() if platform in plats]
+    pins = {s.version for s in both if s.operator == "==" and "*" not in s.version}
+    if len(pins) > 1:
+        return False
+    if pins:  # the common case: one exact pin; check just that version
+        pin = next(iter(pins))
+        return any(Version(ver) == Version(pin) for ver in published) and both.contains(pin, prereleases=True)
+    return any(both.contains(ver, prereleases=True) for ver in published)
 
 
 def solve(cat: Catalog, request: Request, target: Target, *, explain: bool = True) -> Solution | Conflict:
