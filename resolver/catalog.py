@@ -332,6 +332,27 @@ def load(root: str | Path | None = None, *, use_cache: bool = True, keep_lines: 
     if not root.is_dir():
         raise CatalogError([Diagnostic(str(root), None, "", "catalog folder not found")])
     paths = _catalog_files(root)
+    code = hashlib.sha256(__version__.encode())  # the cache also depends on the code that builds it
+    for module in ("catalog.py", "schema.py", "strictyaml.py", "platforms.py"):
+        st = (Path(__file__).parent / module).stat()
+        code.update(f"{module}:{st.st_size}:{st.st_mtime_ns}".encode())
+    # Fast path: the files' sizes and modification times name the content they had when cached
+    # (as mypy and make do); only a miss pays for reading and hashing every file.
+    stamp = hashlib.sha256(code.digest() + str(root.resolve()).encode())
+    try:
+        for path in paths:
+            st = path.stat()
+            stamp.update(f"{path.name}:{st.st_size}:{st.st_mtime_ns}\0".encode())
+    except OSError:
+        pass
+    index = _cache_dir() / f"stamp-{stamp.hexdigest()[:32]}"
+    if use_cache and not keep_lines:
+        try:
+            cat = _read_cache(_cache_dir() / f"catalog-{index.read_text().strip()}.pickle")
+            if cat is not None:
+                return cat._replace(root=str(root))
+        except OSError:
+            pass
     blobs: dict[str, bytes] = {}  # display name -> bytes
     files: dict[str, str] = {}  # name inside the catalog folder -> sha256
     problems: list[Diagnostic] = []
@@ -348,46 +369,47 @@ def load(root: str | Path | None = None, *, use_cache: bool = True, keep_lines: 
     if problems:
         raise CatalogError(problems)
     catalog_digest = digest.hexdigest()
-    # The cache also depends on the code that builds the model.
-    digest.update(__version__.encode())
-    for module in ("catalog.py", "schema.py", "strictyaml.py"):
-        st = (Path(__file__).parent / module).stat()
-        digest.update(f"{module}:{st.st_size}:{st.st_mtime_ns}".encode())
-    key = digest.hexdigest()
-    cache = _cache_dir() / f"catalog-{key[:32]}.pickle"
+    digest.update(code.digest())
+    key = digest.hexdigest()[:32]
+    cache = _cache_dir() / f"catalog-{key}.pickle"
     if use_cache and not keep_lines:
-        try:
-            with open(cache, "rb") as fh:
-                cat = pickle.load(fh)
-            if isinstance(cat, Catalog) and cat.digest == catalog_digest:
-                return cat._replace(root=str(root))
-        except (OSError, pickle.UnpicklingError, EOFError, AttributeError, TypeError, ValueError, ImportError):
-            pass
+        cat = _read_cache(cache)
+        if cat is not None and cat.digest == catalog_digest:
+            _write_cache_files({index: key.encode()})
+            return cat._replace(root=str(root))
     cat = _build(root, blobs, files, catalog_digest)
     if use_cache:
-        _write_cache(cache, cat._replace(lines=None))
+        _write_cache_files({cache: pickle.dumps(cat._replace(lines=None), protocol=pickle.HIGHEST_PROTOCOL),
+                            index: key.encode()})
     return cat if keep_lines else cat._replace(lines=None)
 
 
-def _write_cache(path: Path, cat: Catalog) -> None:
-    """Best effort: a cache that cannot be written only costs time."""
-    import tempfile
+def _read_cache(path: Path) -> Catalog | None:
+    try:
+        with open(path, "rb") as fh:
+            cat = pickle.load(fh)
+    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, TypeError, ValueError, ImportError):
+        return None
+    return cat if isinstance(cat, Catalog) else None
+
+
+def _write_cache_files(files: dict[Path, bytes]) -> None:
+    """Best effort: a cache that cannot be written only costs time. Only the few newest entries
+    of each kind are kept (a few catalog folders in turn do not rebuild each other's cache)."""
+    from .writer import WriteError, write_files
 
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".catalog-", suffix=".tmp")
+        write_files(files)
+    except WriteError:
+        return
+    folder = next(iter(files)).parent
+    for prefix in {path.name.split("-")[0] for path in files}:
         try:
-            with os.fdopen(fd, "wb") as fh:
-                pickle.dump(cat, fh, protocol=pickle.HIGHEST_PROTOCOL)
-            os.replace(tmp, path)
-        except BaseException:
-            os.unlink(tmp)
-            raise
-        for old in path.parent.glob("catalog-*.pickle"):  # keep only the newest cached catalog
-            if old != path:
+            entries = sorted(folder.glob(f"{prefix}-*"), key=lambda p: p.stat().st_mtime_ns, reverse=True)
+            for old in entries[4:]:
                 old.unlink(missing_ok=True)
-    except OSError:
-        pass
+        except OSError:
+            pass
 
 
 def parse_file(display: str, blob: bytes) -> tuple[str | None, Any, Any, list[Diagnostic]]:

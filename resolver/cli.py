@@ -6,7 +6,6 @@ unknown name, a catalog or file that cannot be read); 3 network failure; 70 an i
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 
@@ -36,6 +35,8 @@ def _load(ctx: click.Context, keep_lines: bool = False):
 
 
 def _echo_json(data) -> None:
+    import json
+
     click.echo(json.dumps(data, indent=2, sort_keys=False))
 
 
