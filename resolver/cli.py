@@ -123,6 +123,19 @@ def solve_cmd(ctx: click.Context, stack: str, accelerator: str | None, rocm: str
     ctx.exit(EXIT_OK if isinstance(result, solver.Solution) else EXIT_FINDINGS)
 
 
+def _detected_gpu(cat, gpu):
+    """A GPU nvidia-smi named: by its name when the catalog knows it, else by compute capability."""
+    from .request import GpuTarget, UsageError, lookup_gpu
+
+    try:
+        return lookup_gpu(cat, gpu.name)
+    except UsageError:
+        if gpu.compute_capability:
+            return GpuTarget(gpu.name, gpu.compute_capability)
+        raise UsageError(f"nvidia-smi reports {gpu.name!r} without a compute capability, and the catalog does not "
+                         f"know it; give --gpu-model with its compute capability") from None
+
+
 def _build_request(cat, stack, accelerator, rocm, os_name, arch, python, gpu_models, driver, cuda, detect):
     import platform as host
 
@@ -140,8 +153,7 @@ def _build_request(cat, stack, accelerator, rocm, os_name, arch, python, gpu_mod
         python = python or machine.python
         driver = driver or machine.driver
         if not gpus:
-            gpus = tuple(lookup_gpu(cat, g.compute_capability) if g.compute_capability else lookup_gpu(cat, g.name)
-                         for g in machine.gpus)
+            gpus = tuple(_detected_gpu(cat, g) for g in machine.gpus)
         for note in machine.notes:
             click.echo(f"envsolve: {note}", err=True)
     if os_name is None:

@@ -122,3 +122,11 @@ def test_x_y0_versions_are_kept_exactly(major, minor):
 def test_deep_nesting_is_refused_quickly():
     with pytest.raises(strictyaml.YamlError, match="nesting"):
         strictyaml.load("a: " + "[" * 5000 + "]" * 5000)
+
+
+def test_a_missing_catalog_file_is_named(mini, envsolve, monkeypatch):
+    (mini / "gpus.yaml").unlink()
+    monkeypatch.chdir(mini.parent)
+    result = envsolve("--catalog-dir", mini, "catalog", "lint")
+    assert result.code == 2
+    assert "catalogs/gpus.yaml: expected exactly one file of kind 'gpus', found 0" in result.err.splitlines()
