@@ -58,8 +58,8 @@ class _StackGroup(click.Group):
     epilog="""\b
 Examples:
   envsolve tensorflow+pytorch --gpu       newest working pair for this machine's OS and Python
-  envsolve pytorch==2.5.* --gpu --os windows --python 3.11 --gpu-model "RTX 4090" --driver 551.61
-  envsolve jax>=0.6+torch --gpu --gpu-model sm_90 --json
+  envsolve "pytorch==2.5.*" --gpu --os windows --python 3.11 --gpu-model "RTX 4090" --driver 551.61
+  envsolve "jax>=0.6+torch" --gpu --gpu-model sm_90 --json
   envsolve torch --gpu --detect           fill OS, Python, GPUs and driver from this machine
   envsolve catalog show torch==2.8.0      one release's facts
   envsolve catalog show jax --json        the newest JAX release, as JSON
@@ -100,7 +100,8 @@ def solve_cmd(ctx: click.Context, stack: str, accelerator: str | None, rocm: str
     """Find the newest working combination of STACK (frameworks joined by '+') for a target.
 
     \b
-    STACK examples: tensorflow+pytorch, pytorch==2.5.*, jax>=0.6+torch (aliases: torch, tf).
+    STACK examples: tensorflow+pytorch, "pytorch==2.5.*", "jax>=0.6+torch" (aliases: torch, tf;
+    quote a stack that holds <, > or *).
     Without --gpu/--cpu/--rocm: CUDA when a GPU, driver or CUDA pin is given, else CPU.
     Exit codes: 0 a solution, 1 no solution (with the reasons), 2 bad input.
     """

@@ -130,3 +130,31 @@ def test_a_missing_catalog_file_is_named(mini, envsolve, monkeypatch):
     result = envsolve("--catalog-dir", mini, "catalog", "lint")
     assert result.code == 2
     assert "catalogs/gpus.yaml: expected exactly one file of kind 'gpus', found 0" in result.err.splitlines()
+
+
+@pytest.mark.parametrize("name", ["cuda.yaml", "torch.yaml", "pypi/torch.yaml"])
+def test_truncated_catalog_files_give_clean_errors(mini, name):
+    """Truncation sweep: a catalog file cut at any of ~60 offsets loads or fails with diagnostics."""
+    path = mini / name
+    blob = path.read_bytes()
+    offsets = sorted({*range(0, len(blob), max(1, len(blob) // 50)), *(i for i, b in enumerate(blob) if b == 10)})[:120]
+    for offset in offsets:
+        path.write_bytes(blob[:offset])
+        try:
+            catalog.load(mini, use_cache=False)
+        except catalog.CatalogError as exc:
+            assert exc.diagnostics and all(d.file.endswith(name) or d.file.endswith(".yaml") for d in exc.diagnostics)
+    path.write_bytes(blob)
+
+
+@given(st.text(max_size=60))
+def test_every_accepted_url_is_plain_https(text):
+    from resolver.schema import url_error
+
+    if url_error(text) is None:
+        import urllib.parse
+
+        parts = urllib.parse.urlsplit(text)
+        assert parts.scheme == "https" and not parts.username and not parts.password
+        assert text.isascii() and not any(ch.isspace() or ord(ch) < 32 for ch in text)
+        assert urllib.parse.urlunsplit(parts) == text

@@ -188,3 +188,19 @@ def test_live_pypi_harvest():
     assert "0.6.0" in releases
     assert all(len(w["sha256"]) == 64 for r in releases.values() for w in r["wheels"])
     assert releases["0.6.0"]["metadata"][0]["platforms"][0].startswith("linux-")
+
+
+def test_unreachable_index_is_exit_3_and_writes_nothing(mini, envsolve, monkeypatch):
+    import socket
+
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    sock.close()  # nothing listens there now
+    monkeypatch.setattr(pypi, "PYPI_SIMPLE", f"https://127.0.0.1:{port}/simple/")
+    monkeypatch.setattr(pypi.LiveSource.__init__, "__defaults__", (f"https://127.0.0.1:{port}/simple/", 2.0, 0))
+    before = {p.name: p.read_bytes() for p in (mini / "pypi").glob("*.yaml")}
+    result = envsolve("--catalog-dir", mini, "catalog", "sync", "torch")
+    assert result.code == 3, result
+    assert result.err.startswith("error: sync failed, nothing written: cannot reach https://127.0.0.1:")
+    assert {p.name: p.read_bytes() for p in (mini / "pypi").glob("*.yaml")} == before
