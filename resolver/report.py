@@ -135,7 +135,10 @@ def format_solution(sol: Solution) -> str:
         extras = f"[{','.join(p.extras)}]" if p.extras else ""
         lines.append(f"  {(p.name + extras).ljust(width + 10)} {p.version:12} {variant:10} {where}")
     if sol.libraries:
-        lines.append("  GPU libraries: " + ", ".join(f"{p.name} {p.version}" for p in sol.libraries))
+        libs = [f"{p.name} {p.version}" for p in sol.libraries]
+        lines.append("  GPU libraries:")
+        for i in range(0, len(libs), 3):
+            lines.append("    " + ", ".join(libs[i:i + 3]))
     sysf = system_facts(sol)
     if r.accelerator == "cuda":
         lines.append("")
@@ -144,6 +147,8 @@ def format_solution(sol: Solution) -> str:
         for family, floor in sysf["driver_min"].items():
             lines.append(f"  driver ({family}): >= {floor['full'] or '?'}"
                          + (f"; >= {floor['minor_compat']} with minor-version compatibility" if floor["minor_compat"] != floor["full"] else ""))
+        if t.driver_family not in sysf["driver_min"]:
+            lines.append(f"  driver ({t.driver_family}): no floor published for CUDA {sysf['cuda']}")
         if sysf["compute_capabilities"]:
             lines.append(f"  kernels for: {' '.join(sysf['compute_capabilities'])}"
                          + (f"  (+PTX {' '.join(sysf['ptx'])})" if sysf["ptx"] else ""))

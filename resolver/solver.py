@@ -294,12 +294,14 @@ def _candidates(cat: Catalog, item: StackItem, request: Request, target: Target,
             relies_on = None
             if v.accelerator == "cuda" and target.driver:
                 have = driver_key(target.driver)
-                if floor.full and have >= driver_key(floor.full):
+                if floor.full is None and floor.compat is None:
+                    relies_on = "unchecked"  # NVIDIA publishes no floor for this OS family (CUDA 13 on Windows)
+                elif floor.full and have >= driver_key(floor.full):
                     relies_on = "full"
-                elif floor.compat and have >= driver_key(floor.compat) and not jit and floor.full:
+                elif floor.compat and have >= driver_key(floor.compat) and not jit:
                     relies_on = "minor-version compatibility"
-                elif floor.full or floor.compat:
-                    need = floor.compat if (floor.compat and not jit) else floor.full
+                else:
+                    need = floor.compat if (floor.compat and not jit) else (floor.full or floor.compat)
                     reject("driver", f"needs driver >= {need} for CUDA {v.cuda}")
                     continue
             floors = {fam: facts.driver_floor(cat, v, fam) for fam in ("linux", "windows")}
@@ -593,6 +595,9 @@ def solve(cat: Catalog, request: Request, target: Target, *, explain: bool = Tru
                             f"what CUDA {cand.variant.cuda} can build")
         if cand.jit:
             warnings.append(f"{cand.describe()}: {', '.join(cand.jit)} run(s) through PTX JIT (slow first start; needs the full driver floor)")
+        if cand.relies_on == "unchecked":
+            warnings.append(f"{cand.describe()}: no {target.driver_family} driver floor is catalogued for CUDA "
+                            f"{cand.variant.cuda} (NVIDIA's table has none); driver {target.driver} was not checked")
         if cand.relies_on == "minor-version compatibility":
             warnings.append(f"{cand.describe()}: driver {target.driver} is below CUDA {cand.variant.cuda}'s "
                             f"{cand.driver.full}; it works through minor-version compatibility (no PTX JIT)")
