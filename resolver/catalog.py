@@ -195,6 +195,7 @@ class Library(NamedTuple):
     versions: dict[str, tuple[str, ...]]  # version -> platforms with wheels
     yanked: frozenset[str]
     source: tuple[str, ...]
+    wheels: dict[str, tuple[tuple[str, str, str], ...]]  # version -> (filename, sha256, url)
 
 
 class Catalog(NamedTuple):
@@ -536,7 +537,9 @@ class _Builder:
             for lib in pdata.get("libraries", []):
                 versions = {v["version"]: tuple(v["platforms"]) for v in lib["versions"]}
                 yanked = frozenset(v["version"] for v in lib["versions"] if v.get("yanked"))
-                libraries[lib["name"]] = Library(lib["name"], versions, yanked, _src(lib, _src(pdata)))
+                wheels = {v["version"]: tuple((w["filename"], w["sha256"], w["url"]) for w in v.get("wheels", ()))
+                          for v in lib["versions"]}
+                libraries[lib["name"]] = Library(lib["name"], versions, yanked, _src(lib, _src(pdata)), wheels)
             if "project" in pdata:
                 releases = {}
                 for i, r in enumerate(pdata.get("releases", [])):

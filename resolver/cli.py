@@ -93,10 +93,16 @@ def cli(ctx: click.Context, catalog_dir: Path | None) -> None:
 @click.option("--cuda", help="Pin the CUDA runtime: 12 or 12.8.")
 @click.option("--detect", is_flag=True, help="Fill OS, Python, GPUs and driver from this machine.")
 @click.option("--json", "as_json", is_flag=True, help="Print the solution manifest (envsolve.solution/1).")
+@click.option("--out", "out", type=click.Path(file_okay=False, path_type=Path),
+              help="Write the stack-level lock set into OUT/<name>/ (requirements, pylock, conda-lock, install script, Dockerfile, envsolve.json).")
+@click.option("--dry-run", is_flag=True, help="With --out: show the files that would be written; write nothing.")
+@click.option("--allow-unhashed", multiple=True, metavar="NAME",
+              help="Lock this package without a hash when the catalog has none (marked in every file).")
 @click.pass_context
 def solve_cmd(ctx: click.Context, stack: str, accelerator: str | None, rocm: str | None, os_name: str | None,
               arch: str | None, python: str | None, gpu_models: tuple[str, ...], driver: str | None,
-              cuda: str | None, detect: bool, as_json: bool) -> None:
+              cuda: str | None, detect: bool, as_json: bool, out: Path | None, dry_run: bool,
+              allow_unhashed: tuple[str, ...]) -> None:
     """Find the newest working combination of STACK (frameworks joined by '+') for a target.
 
     \b
@@ -115,6 +121,8 @@ def solve_cmd(ctx: click.Context, stack: str, accelerator: str | None, rocm: str
     except UsageError as exc:
         raise Failure(str(exc)) from None
     result = solver.solve(cat, request, target)
+    if out is not None and isinstance(result, solver.Solution):
+        _write_lock_set(cat, result, out, dry_run, allow_unhashed)
     if as_json:
         _echo_json(report.manifest(result, cat.digest))
     elif isinstance(result, solver.Solution):
@@ -122,6 +130,30 @@ def solve_cmd(ctx: click.Context, stack: str, accelerator: str | None, rocm: str
     else:
         click.echo(report.format_conflict(result))
     ctx.exit(EXIT_OK if isinstance(result, solver.Solution) else EXIT_FINDINGS)
+
+
+def _write_lock_set(cat, solution, out: Path, dry_run: bool, allow_unhashed: tuple[str, ...]) -> None:
+    from . import emit, lockset
+    from .explain import command_line
+    from .writer import WriteError, replace_set
+
+    command = command_line(solution.request, solution.target) + f" --out {out}"
+    try:
+        lock = lockset.build(cat, solution, command, allow_unhashed)
+        docs = emit.lock_documents(lock)
+    except (lockset.LockError, emit.EmitError) as exc:
+        raise Failure(f"no lock set written: {exc}") from None
+    folder = out / lock.name
+    if dry_run:
+        for name in docs:
+            click.echo(f"would write {folder / name}", err=True)
+        return
+    try:
+        replace_set(folder, docs, inside=out, executable={"install.sh"})
+    except WriteError as exc:
+        raise Failure(f"no lock set written: {exc}") from None
+    for name in docs:
+        click.echo(f"wrote {folder / name}", err=True)
 
 
 def _detected_gpu(cat, gpu):

@@ -285,6 +285,10 @@ def _yanked(files: list[dict]) -> str | None:
     return None
 
 
+def _wheel_entry(f: dict) -> dict[str, str]:
+    return {"filename": f["filename"], "sha256": f["hashes"]["sha256"], "url": f["url"]}
+
+
 def _release_state(files: list[dict]) -> dict[str, str]:
     """The optional requires_python and yanked fields of a release, from its files."""
     state = {}
@@ -350,10 +354,7 @@ def harvest_project(src: Source, project: str, floor: str | None, pool: concurre
                 groups[key] = {"platforms": list(platforms), "from": filename, "requires_dist": requires,
                                "provides_extra": extras}
         entry: dict[str, Any] = {"version": str(version), **_release_state(files)}
-        entry["wheels"] = [
-            {"filename": f["filename"], "sha256": f["hashes"]["sha256"], "url": f["url"]}
-            for f in files if "sha256" in f.get("hashes", {})
-        ]
+        entry["wheels"] = [_wheel_entry(f) for f in files if "sha256" in f.get("hashes", {})]
         entry["metadata"] = sorted(groups.values(), key=lambda g: ALL_PLATFORMS.index(g["platforms"][0]))
         releases.append(entry)
     return {
@@ -371,7 +372,9 @@ def harvest_library(src: Source, name: str) -> dict:
     versions = []
     for version, files in sorted(_releases(page["files"], None).items()):
         platforms = sorted({p for f in files for p in wheel_platforms(f["filename"])}, key=ALL_PLATFORMS.index)
-        versions.append({"version": str(version), "platforms": platforms, **_release_state(files)})
+        wheels = [_wheel_entry(f) for f in sorted(files, key=lambda f: f["filename"])
+                  if wheel_platforms(f["filename"]) and "sha256" in f.get("hashes", {})]
+        versions.append({"version": str(version), "platforms": platforms, **_release_state(files), "wheels": wheels})
     return {"name": canonicalize_name(name), "source": f"{PYPI_SIMPLE}{canonicalize_name(name)}/", "versions": versions}
 
 

@@ -506,7 +506,8 @@ PYPI_FILE = Obj(
         "libraries": ListOf(
             Obj({"name": NAME, "source": SOURCE,
                  "versions": ListOf(Obj({"version": VERSION, "platforms": ListOf(PLATFORM, unique=True),
-                                         "requires_python": SPEC, "yanked": Text("a reason")},
+                                         "requires_python": SPEC, "yanked": Text("a reason"),
+                                         "wheels": ListOf(WHEEL)},
                                         ("version", "platforms")), key="version")},
                 ("name", "versions")),
             key="name",

@@ -67,3 +67,19 @@ def _fsync_dir(folder: Path) -> None:
         pass
     finally:
         os.close(fd)
+
+
+def replace_set(folder: Path, documents: dict[str, bytes], *, inside: Path, executable: set[str] = frozenset()) -> None:
+    """Replace the file set in ``folder`` with ``documents``: all new files land (atomically, each
+    renamed into place only once every one is staged), then files of the old set that the new one
+    lacks are removed. Refuses a folder outside ``inside`` or reached through a symbolic link."""
+    inside.mkdir(parents=True, exist_ok=True)
+    if folder.is_symlink() or inside.is_symlink():
+        raise WriteError(f"{folder}: refusing to write through a symbolic link")
+    if not folder.resolve().is_relative_to(inside.resolve()):
+        raise WriteError(f"{folder}: outside {inside}")
+    old = {p.name for p in folder.iterdir() if p.is_file() and not p.name.startswith(".")} if folder.is_dir() else set()
+    write_files({folder / name: data for name, data in documents.items()}, inside=inside,
+                mode={folder / name: 0o755 for name in executable if name in documents})
+    for name in sorted(old - set(documents)):
+        (folder / name).unlink(missing_ok=True)

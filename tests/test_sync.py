@@ -90,9 +90,14 @@ def test_full_sync_lists_gpu_libraries_and_yanked_versions(mini):
         pages[name] = {"meta": {"api-version": "1.1"}, "name": name, "files": []}
     files, _ = sync.run(cat, FakeSource(pages, meta), {})
     libs = {lib["name"]: lib for lib in pypi_yaml(files["gpu-libraries.yaml"])["libraries"]}
+    wheel = "https://files.pythonhosted.org/packages/aa/"
     assert libs["nvidia-cudnn-cu12"]["versions"] == [
-        {"version": "9.1.0.70", "platforms": ["windows-amd64"], "requires_python": ">=3.10", "yanked": "bad build"},
-        {"version": "9.10.2.21", "platforms": ["linux-x86_64"], "requires_python": ">=3.10"},
+        {"version": "9.1.0.70", "platforms": ["windows-amd64"], "requires_python": ">=3.10", "yanked": "bad build",
+         "wheels": [{"filename": "nvidia_cudnn_cu12-9.1.0.70-py3-none-win_amd64.whl", "sha256": "ab" * 32,
+                     "url": wheel + "nvidia_cudnn_cu12-9.1.0.70-py3-none-win_amd64.whl"}]},
+        {"version": "9.10.2.21", "platforms": ["linux-x86_64"], "requires_python": ">=3.10",
+         "wheels": [{"filename": "nvidia_cudnn_cu12-9.10.2.21-py3-none-manylinux_2_27_x86_64.whl", "sha256": "ab" * 32,
+                     "url": wheel + "nvidia_cudnn_cu12-9.10.2.21-py3-none-manylinux_2_27_x86_64.whl"}]},
     ]
     # the curated index variant's requires (cu118) are covered too
     assert "nvidia-nccl-cu11" in libs

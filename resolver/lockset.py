@@ -1,0 +1,115 @@
+"""A lock set: the solved packages with the exact wheel files (URL and sha256) for the target.
+
+This module turns a :class:`~resolver.solver.Solution` into a :class:`LockSet` value; the
+emitters (:mod:`resolver.emit`) turn that into documents and :mod:`resolver.writer` writes them.
+The lock set built here is the *stack-level* one: the solver's pins (frameworks, companions,
+plugins, GPU libraries) with hashes from the catalog, not their transitive dependencies (numpy,
+protobuf...). It says so in every file it produces.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import NamedTuple
+
+from .catalog import Catalog, canonicalize_name
+from .platforms import wheel_platforms
+from .request import Request, Target
+from .solver import Package, Solution
+
+PYPI_SIMPLE = "https://pypi.org/simple"
+_CP = re.compile(r"^cp3(\d+)$")
+
+
+class LockError(Exception):
+    """The lock set cannot be built (a package without hashes, say); nothing is written."""
+
+
+class Artifact(NamedTuple):
+    filename: str
+    url: str
+    sha256: str
+
+
+class LockedPackage(NamedTuple):
+    name: str
+    version: str
+    role: str  # framework | companion | plugin | gpu-library
+    index: str  # the simple-index URL it must come from
+    extras: tuple[str, ...]
+    variant: str | None
+    wheels: tuple[Artifact, ...]  # empty only when --allow-unhashed named it
+
+
+class LockSet(NamedTuple):
+    name: str  # folder name: tensorflow-pytorch-cuda-linux-x86_64-py312
+    solution: Solution
+    packages: tuple[LockedPackage, ...]
+    command: str  # the envsolve command that regenerates it
+    catalog_digest: str
+    transitive: bool  # False: the solver's pins only (--offline)
+    unhashed: tuple[str, ...]
+
+
+def lockset_name(request: Request, target: Target) -> str:
+    stack = "-".join(item.framework for item in request.stack)
+    return f"{stack}-{request.accelerator}-{target.os}-{target.arch}-py{target.python.replace('.', '')}"
+
+
+def wheel_fits(filename: str, target: Target) -> bool:
+    """Does this wheel install on the target's platform and CPython?"""
+    if target.platform not in wheel_platforms(filename):
+        return False
+    parts = filename[:-4].split("-")
+    interpreters, abis = parts[-3].split("."), parts[-2].split(".")
+    minor = int(target.python.split(".")[1])
+    for interpreter in interpreters:
+        m = _CP.match(interpreter)
+        for abi in abis:
+            if m and abi == "abi3" and int(m.group(1)) <= minor:
+                return True
+            if m and int(m.group(1)) == minor and not abi.endswith("t"):
+                return True
+            if interpreter in ("py3", "py2.py3") and abi == "none":
+                return True
+    return False
+
+
+def _artifacts(cat: Catalog, pkg: Package, target: Target) -> tuple[Artifact, ...]:
+    if pkg.index != "pypi":
+        return ()  # framework-index wheels are not in the catalog (that index is not harvested)
+    name = canonicalize_name(pkg.name)
+    if pkg.role == "gpu-library":
+        lib = cat.libraries.get(name)
+        files = lib.wheels.get(pkg.version, ()) if lib else ()
+    else:
+        project = cat.pypi.get(name)
+        rel = project.releases.get(pkg.version) if project else None
+        files = rel.wheels if rel else ()
+    return tuple(Artifact(f, url, sha) for f, sha, url in sorted(files) if wheel_fits(f, target))
+
+
+def build(cat: Catalog, solution: Solution, command: str, allow_unhashed: tuple[str, ...] = ()) -> LockSet:
+    """The stack-level lock set of ``solution``. Raises :class:`LockError` naming every package
+    without a hashed wheel for the target, unless ``allow_unhashed`` names it."""
+    allowed = {canonicalize_name(n) for n in allow_unhashed}
+    packages, missing, unhashed = [], [], []
+    for pkg in solution.packages:
+        if pkg.version == "*":
+            continue
+        wheels = _artifacts(cat, pkg, solution.target)
+        if not wheels:
+            where = "PyPI" if pkg.index == "pypi" else pkg.index
+            if canonicalize_name(pkg.name) in allowed:
+                unhashed.append(pkg.name)
+            else:
+                missing.append(f"{pkg.name}=={pkg.version} ({where})")
+        index = PYPI_SIMPLE if pkg.index == "pypi" else pkg.index
+        packages.append(LockedPackage(canonicalize_name(pkg.name), pkg.version, pkg.role, index, pkg.extras,
+                                      pkg.variant, wheels))
+    if missing:
+        raise LockError("no hashed wheel for " + solution.target.platform + f"/Python {solution.target.python} in the "
+                        f"catalog for: {', '.join(missing)}; pass --allow-unhashed NAME to lock it without a hash")
+    packages.sort(key=lambda p: (p.index != PYPI_SIMPLE, p.name))
+    return LockSet(lockset_name(solution.request, solution.target), solution, tuple(packages), command,
+                   cat.digest, False, tuple(sorted(unhashed)))
