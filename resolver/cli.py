@@ -61,6 +61,7 @@ Examples:
   envsolve "pytorch==2.5.*" --gpu --os windows --python 3.11 --gpu-model "RTX 4090" --driver 551.61
   envsolve "jax>=0.6+torch" --gpu --gpu-model sm_90 --json
   envsolve torch --gpu --detect           fill OS, Python, GPUs and driver from this machine
+  envsolve doctor                         what on this machine will break, and how to fix it
   envsolve catalog show torch==2.8.0      one release's facts
   envsolve catalog show jax --json        the newest JAX release, as JSON
   envsolve catalog lint                   check the catalogs (also run by the tests)
@@ -220,6 +221,31 @@ def _build_request(cat, stack, accelerator, rocm, os_name, arch, python, gpu_mod
         arch = "x86_64"
     request = Request(items, accel, None if rocm in (None, "any") else rocm, cuda)
     return request, Target(os_name, arch, python, gpus, driver)
+
+
+@cli.command("doctor")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON (envsolve.doctor/1).")
+@click.option("--path", "paths", multiple=True, type=click.Path(file_okay=False, exists=True),
+              help="Inspect the distributions in this site-packages folder instead of this interpreter's (repeatable).")
+@click.option("--timeout", default=5.0, show_default=True, help="Seconds to wait for nvidia-smi.")
+@click.pass_context
+def doctor_cmd(ctx: click.Context, as_json: bool, paths: tuple[str, ...], timeout: float) -> None:
+    """Inspect this machine (driver, GPUs) and a Python environment; report what will break.
+
+    \b
+    Driver, in this order: ENVSOLVE_DRIVER_VERSION, /sys/module/nvidia/version,
+    /proc/driver/nvidia/version, nvidia-smi. Exit codes: 0 nothing wrong, 1 findings, 2 bad input.
+    """
+    from . import doctor, probe
+
+    cat = _load(ctx)
+    machine = probe.inspect_machine(timeout=timeout)
+    report = doctor.diagnose(cat, machine, doctor.installed_distributions(list(paths) or None))
+    if as_json:
+        _echo_json(doctor.report_json(report))
+    else:
+        click.echo(doctor.format_report(report))
+    ctx.exit(EXIT_FINDINGS if any(f.severity != "info" for f in report.findings) else EXIT_OK)
 
 
 @cli.group()

@@ -1,0 +1,240 @@
+"""``envsolve doctor``: what on this machine and in this Python environment will break, and why.
+
+:func:`diagnose` takes what :mod:`resolver.probe` saw and the installed distributions and returns
+a :class:`Report` value; :func:`format_report` words it. Installed frameworks are matched to their
+catalogued build (torch's local label ``+cu128``, the PyPI build of the platform otherwise, the
+JAX plugins installed), then checked against the driver, the GPUs and the installed GPU libraries.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Iterable, NamedTuple
+
+from packaging.utils import canonicalize_name
+from packaging.version import InvalidVersion, Version
+
+from . import facts
+from .catalog import Catalog, Framework, Release, Variant, split_requirement
+from .platforms import LIBRARY_RE
+from .probe import Machine
+from .request import GpuTarget, Target, driver_key
+from .solver import kernel_coverage
+
+_MAJOR_SUFFIX = re.compile(r"-cu(\d+)$")
+
+
+class Installed(NamedTuple):
+    name: str  # canonical
+    version: str
+    requires: tuple[str, ...]  # Requires-Dist
+
+
+class Finding(NamedTuple):
+    severity: str  # error | warning | info
+    kind: str  # driver | gpu-arch | cuda-major | library | no-gpu | broken | unknown-build
+    message: str
+    fix: str | None
+
+
+class Report(NamedTuple):
+    machine: Machine
+    platform: str | None
+    frameworks: tuple[tuple[str, str, str | None], ...]  # (distribution, version, matched variant)
+    libraries: tuple[tuple[str, str], ...]
+    findings: tuple[Finding, ...]
+
+
+def installed_distributions(paths: list[str] | None = None) -> list[Installed]:
+    """Distributions installed in this interpreter (or in ``paths``, site-packages folders)."""
+    from importlib import metadata
+
+    seen: dict[str, Installed] = {}
+    for dist in metadata.distributions(path=paths) if paths else metadata.distributions():
+        name = dist.metadata.get("Name")
+        if not name:
+            continue
+        key = canonicalize_name(name)
+        seen.setdefault(key, Installed(key, dist.version or "", tuple(dist.requires or ())))
+    return sorted(seen.values())
+
+
+def _platform(machine: Machine) -> str | None:
+    if machine.os in ("linux", "wsl2"):
+        return f"linux-{machine.arch}" if machine.arch in ("x86_64", "aarch64") else None
+    if machine.os == "windows":
+        return "windows-amd64"
+    if machine.os == "macos":
+        return "macos-arm64" if machine.arch == "aarch64" else "macos-x86_64"
+    return None
+
+
+def _cuda_major_of(name: str, version: str) -> str | None:
+    """The CUDA major a GPU-library wheel belongs to: its -cuXX suffix, else (CUDA 13's unsuffixed
+    wheels) the major of its own version when that is a CUDA version."""
+    m = _MAJOR_SUFFIX.search(name)
+    if m:
+        return m.group(1)
+    if name in ("nvidia-cuda-runtime", "cuda-toolkit", "nvidia-cuda-nvrtc", "nvidia-nvjitlink"):
+        return version.split(".")[0]
+    return None
+
+
+def match_build(cat: Catalog, fw: Framework, dist: Installed, installed: dict[str, Installed],
+                platform: str | None) -> tuple[Release | None, Variant | None]:
+    """The catalogued release and build an installed framework is."""
+    try:
+        parsed = Version(dist.version)
+    except InvalidVersion:
+        return None, None
+    release = fw.release(parsed.public)
+    if release is None or platform is None:
+        return release, None
+    if parsed.local:  # torch 2.8.0+cu128, 2.8.0+cpu
+        label = parsed.local.replace("_", ".")
+        name = "cpu-index" if label == "cpu" and release.variant("cpu-index") else label
+        return release, release.variant(name)
+    plugins = [v for v in release.variants if v.packages and all(
+        split_requirement(p)[0] in installed for p in v.packages)]
+    if plugins:  # jax with jax-cuda12-plugin installed, tensorflow with tensorflow-metal
+        return release, max(plugins, key=lambda v: v.cuda or "")
+    extra_users = [v for v in release.variants if v.extra and platform in v.pypi_default and v.accelerator == "cuda"]
+    for v in extra_users:  # tensorflow[and-cuda]: its GPU libraries are installed
+        reqs = facts.requires(cat, fw, release, v, platform)
+        if reqs and all(r.name in installed for r in reqs if LIBRARY_RE.match(r.name)):
+            return release, v
+    pypi = [v for v in release.variants if v.index == "pypi" and platform in v.pypi_default and not v.extra
+            and not v.packages]
+    return release, (pypi[0] if pypi else None)
+
+
+def diagnose(cat: Catalog, machine: Machine, dists: Iterable[Installed]) -> Report:
+    installed = {d.name: d for d in dists}
+    platform = _platform(machine)
+    findings: list[Finding] = []
+    gpus = []
+    for g in machine.gpus:
+        if g.compute_capability:
+            gpus.append(GpuTarget(g.name, g.compute_capability))
+        else:
+            findings.append(Finding("warning", "gpu-arch", f"{g.name}: compute capability unknown; kernels not checked", None))
+    family = "linux" if machine.os == "linux" else "windows"
+    target_python = machine.python
+    frameworks = []
+    cuda_builds = []
+    for fw in cat.frameworks.values():
+        dist = installed.get(canonicalize_name(fw.distribution))
+        if dist is None:
+            continue
+        release, variant = match_build(cat, fw, dist, installed, platform)
+        frameworks.append((fw.distribution, dist.version, variant.name if variant else None))
+        fix_cmd = f"envsolve {fw.name} --gpu --detect"
+        if release is None:
+            findings.append(Finding("warning", "unknown-build", f"{fw.distribution} {dist.version} is not in the catalog; "
+                                    "its GPU support was not checked", "envsolve catalog sync"))
+            continue
+        if release.broken:
+            findings.append(Finding("error", "broken", f"{fw.distribution} {release.version} is marked broken: {release.broken}",
+                                    fix_cmd))
+        if variant is None:
+            findings.append(Finding("warning", "unknown-build", f"{fw.distribution} {dist.version}: which build this is "
+                                    "could not be told; its GPU support was not checked", None))
+            continue
+        if variant.broken:
+            findings.append(Finding("error", "broken", f"{fw.distribution} {dist.version} ({variant.name}) is marked broken: "
+                                    f"{variant.broken}", fix_cmd))
+        if variant.accelerator != "cuda":
+            continue
+        cuda_builds.append((fw, release, variant))
+        floor = facts.driver_floor(cat, variant, family)
+        if not machine.gpus and machine.driver is None:
+            findings.append(Finding("error", "no-gpu", f"{fw.distribution} {dist.version} is a CUDA {variant.cuda} build, "
+                                    "but no NVIDIA driver or GPU is visible: it will run on the CPU only", None))
+        elif machine.driver and (floor.full or floor.compat):
+            have = driver_key(machine.driver)
+            if floor.compat and have < driver_key(floor.compat):
+                findings.append(Finding("error", "driver", f"{fw.distribution} {dist.version} ({variant.name}) needs NVIDIA "
+                                        f"driver >= {floor.compat} (CUDA {variant.cuda}); this machine has {machine.driver}",
+                                        f"envsolve {fw.name} --gpu --detect   (finds a build for this driver), or "
+                                        f"install driver >= {floor.full or floor.compat}"))
+            elif floor.full and have < driver_key(floor.full):
+                findings.append(Finding("warning", "driver", f"{fw.distribution} {dist.version} ({variant.name}) runs on driver "
+                                        f"{machine.driver} only through CUDA minor-version compatibility (CUDA {variant.cuda} "
+                                        f"wants >= {floor.full}): PTX JIT will fail", f"install driver >= {floor.full}"))
+        for gpu in gpus:
+            archs = variant.archs or (cat.toolkits[variant.cuda].archs if variant.cuda in cat.toolkits else ())
+            how = kernel_coverage(gpu, archs, variant.ptx)
+            if how is None:
+                findings.append(Finding("error", "gpu-arch", f"{gpu.name} ({gpu.sm}) has no kernels in {fw.distribution} "
+                                        f"{dist.version} ({variant.name}): 'no kernel image is available'",
+                                        f"envsolve {fw.name} --gpu --detect"))
+        # the GPU-library requirements of the installed build
+        target = Target(machine.os if machine.os in ("linux", "wsl2", "windows", "macos") else "linux",
+                        machine.arch, target_python, (), machine.driver)
+        wanted = facts.requires(cat, fw, release, variant, target.platform, target_python) if platform else []
+        for req in wanted:
+            if not LIBRARY_RE.match(req.name):
+                continue
+            have = installed.get(req.name)
+            if have is None:
+                findings.append(Finding("error", "library", f"{fw.distribution} {dist.version} needs {req} but "
+                                        f"{req.name} is not installed", f"pip install '{req}'"))
+            elif str(req.specifier) and not req.specifier.contains(have.version, prereleases=True):
+                findings.append(Finding("error", "library", f"{fw.distribution} {dist.version} needs {req}; "
+                                        f"{req.name} {have.version} is installed", f"pip install '{req}'"))
+    libs = sorted((d.name, d.version) for d in installed.values() if LIBRARY_RE.match(d.name))
+    majors: dict[str, list[str]] = {}
+    for name, version in libs:
+        major = _cuda_major_of(name, version)
+        if major:
+            majors.setdefault(major, []).append(f"{name} {version}")
+    if len(majors) > 1:
+        shown = "; ".join(f"CUDA {m}: {', '.join(v[:3])}{'...' if len(v) > 3 else ''}" for m, v in sorted(majors.items()))
+        clash = [k for k in ("cudnn", "nccl") if sum(any(k in e for e in v) for v in majors.values()) > 1]
+        what = f" (cuDNN/NCCL of two majors install the same files: {', '.join(clash)})" if clash else ""
+        findings.append(Finding("error", "cuda-major", f"GPU libraries of {len(majors)} CUDA majors are installed "
+                                f"side by side{what}: {shown}",
+                                "envsolve " + "+".join(fw.name for fw, _, _ in cuda_builds) + " --gpu --detect"
+                                if cuda_builds else None))
+    for note in machine.notes:
+        findings.append(Finding("info", "probe", note, None))
+    return Report(machine, platform, tuple(frameworks), tuple(libs), tuple(findings))
+
+
+def format_report(report: Report) -> str:
+    m = report.machine
+    gpus = ", ".join(f"{g.name} ({g.compute_capability or '?'})" for g in m.gpus) or "none visible"
+    lines = [
+        f"machine: {m.os} {m.arch}, Python {m.python}",
+        f"NVIDIA driver: {m.driver or 'not found'}" + (f" (from {m.driver_source})" if m.driver_source else ""),
+        f"GPUs: {gpus}",
+    ]
+    if report.frameworks:
+        lines.append("frameworks: " + ", ".join(f"{d} {v}" + (f" ({b})" if b else "") for d, v, b in report.frameworks))
+    else:
+        lines.append("frameworks: none of the catalogued ones is installed")
+    if report.libraries:
+        lines.append(f"GPU libraries: {len(report.libraries)} installed")
+    problems = [f for f in report.findings if f.severity != "info"]
+    lines.append("")
+    lines.append("findings:" if problems else "no problems found")
+    for f in report.findings:
+        lines.append(f"  {f.severity}: {f.message}")
+        if f.fix:
+            lines.append(f"    fix: {f.fix}")
+    return "\n".join(lines)
+
+
+def report_json(report: Report) -> dict:
+    m = report.machine
+    return {
+        "schema": "envsolve.doctor/1",
+        "machine": {"os": m.os, "arch": m.arch, "python": m.python, "driver": m.driver,
+                    "driver_source": m.driver_source,
+                    "gpus": [{"name": g.name, "compute_capability": g.compute_capability, "driver": g.driver} for g in m.gpus]},
+        "platform": report.platform,
+        "frameworks": [{"name": d, "version": v, "build": b} for d, v, b in report.frameworks],
+        "gpu_libraries": [{"name": n, "version": v} for n, v in report.libraries],
+        "findings": [f._asdict() for f in report.findings],
+    }
+
