@@ -62,6 +62,7 @@ Examples:
   envsolve "jax>=0.6+torch" --gpu --gpu-model sm_90 --json
   envsolve torch --gpu --detect           fill OS, Python, GPUs and driver from this machine
   envsolve doctor                         what on this machine will break, and how to fix it
+  envsolve check lockfiles/ --driver 535.104.05   lockfiles against the rules and a fleet
   envsolve catalog show torch==2.8.0      one release's facts
   envsolve catalog show jax --json        the newest JAX release, as JSON
   envsolve catalog lint                   check the catalogs (also run by the tests)
@@ -221,6 +222,59 @@ def _build_request(cat, stack, accelerator, rocm, os_name, arch, python, gpu_mod
         arch = "x86_64"
     request = Request(items, accel, None if rocm in (None, "any") else rocm, cuda)
     return request, Target(os_name, arch, python, gpus, driver)
+
+
+@cli.command("check")
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print the findings as JSON.")
+@click.option("--driver", help="Check against machines with this NVIDIA driver.")
+@click.option("--gpu-model", "gpu_models", multiple=True, help="Check against machines with this GPU (repeatable).")
+@click.option("--os", "os_name", type=click.Choice(["linux", "windows", "wsl2", "macos"]), help="The fleet's OS.")
+@click.option("--fix", is_flag=True, help="Regenerate stale envsolve lock sets with their recorded command.")
+@click.pass_context
+def check_cmd(ctx: click.Context, paths: tuple[Path, ...], as_json: bool, driver: str | None,
+              gpu_models: tuple[str, ...], os_name: str | None, fix: bool) -> None:
+    """Check lockfiles: parse, compatibility, integrity, freshness, and the fleet they must run on.
+
+    \b
+    PATHS: lockfiles (requirements*.txt, pylock*.toml, conda-lock.yml, envsolve.json) or folders
+    (default: lockfiles/). Files envsolve did not write are checked too.
+    Exit codes: 0 clean, 1 findings, 2 bad input or unreadable files.
+    """
+    import shlex
+
+    from . import check
+    from .request import UsageError, lookup_gpu, parse_driver
+
+    cat = _load(ctx)
+    try:
+        fleet = None
+        if driver or gpu_models or os_name:
+            fleet = check.Fleet(parse_driver(driver) if driver else None,
+                                tuple(lookup_gpu(cat, g) for g in gpu_models), os_name)
+    except UsageError as exc:
+        raise Failure(str(exc)) from None
+    targets = list(paths) or [Path("lockfiles")]
+    missing = [str(p) for p in targets if not p.exists()]
+    if missing:
+        raise Failure(f"no such file or folder: {', '.join(missing)}")
+    findings, errors = check.check(cat, targets, fleet)
+    if fix:
+        for command in sorted({f.fix for f in findings if f.severity == "stale" and f.fix}):
+            click.echo(f"regenerating: {command}", err=True)
+            main(shlex.split(command)[1:])
+        findings, errors = check.check(cat, targets, fleet)
+    if as_json:
+        _echo_json({"findings": [f._asdict() for f in findings],
+                    "errors": [{"file": e.file, "line": e.line, "message": e.message} for e in errors]})
+    else:
+        for e in errors:
+            click.echo(f"error {e}", err=True)
+        for f in findings:
+            click.echo(str(f))
+        if not findings and not errors:
+            click.echo(f"{len(check.collect(targets))} lockfile(s): no problems found", err=True)
+    ctx.exit(EXIT_INPUT if errors else EXIT_FINDINGS if findings else EXIT_OK)
 
 
 @cli.command("doctor")

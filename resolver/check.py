@@ -1,0 +1,214 @@
+"""``envsolve check``: lockfiles against the catalog's rules, their own integrity and freshness,
+and the fleet they must run on. Pure apart from reading the files it is given.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import Iterable, NamedTuple
+
+from packaging.version import InvalidVersion, Version
+
+from . import facts
+from .catalog import Catalog, Framework
+from .lockread import LockedFile, LockParseError, read
+from .platforms import LIBRARY_RE
+from .request import GpuTarget, driver_key
+from .solver import kernel_coverage
+
+LOCKFILE_NAMES = ("requirements*.txt", "pylock*.toml", "conda-lock.yml", "envsolve.json")
+
+
+class CheckFinding(NamedTuple):
+    severity: str  # error | warning | stale
+    file: str
+    line: int | None
+    message: str
+    fix: str | None = None
+
+    def __str__(self) -> str:
+        where = f"{self.file}:{self.line}" if self.line else self.file
+        return f"{self.severity} {where}: {self.message}" + (f" (fix: {self.fix})" if self.fix else "")
+
+
+class Fleet(NamedTuple):
+    driver: str | None
+    gpus: tuple[GpuTarget, ...]
+    os: str | None
+
+
+def collect(paths: Iterable[Path]) -> list[Path]:
+    """Lockfiles named, or found in the folders named (lock sets: every file their manifest lists)."""
+    found: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            for pattern in LOCKFILE_NAMES:
+                found.extend(sorted(path.rglob(pattern)))
+        else:
+            found.append(path)
+    return sorted(set(found))
+
+
+def check(cat: Catalog, paths: Iterable[Path], fleet: Fleet | None = None) -> tuple[list[CheckFinding], list[LockParseError]]:
+    findings: list[CheckFinding] = []
+    errors: list[LockParseError] = []
+    for path in collect(paths):
+        try:
+            locked = read(path)
+        except LockParseError as exc:
+            errors.append(exc)
+            continue
+        if locked.kind == "envsolve":
+            findings += _lock_set(cat, path, locked, fleet)
+        else:
+            findings += _integrity(path, locked)
+            findings += _compatibility(cat, locked)
+    return findings, errors
+
+
+def _integrity(path: Path, f: LockedFile) -> list[CheckFinding]:
+    out = []
+    for option, value, line in f.options:
+        if option == "--extra-index-url":
+            out.append(CheckFinding("error", f.path, line, "--extra-index-url lets any index serve any package "
+                                    "(dependency confusion); give each index its own requirements file"))
+        elif option == "--trusted-host":
+            out.append(CheckFinding("error", f.path, line, f"--trusted-host {value} turns off TLS checks"))
+        elif option in ("-r", "--requirement", "-c", "--constraint"):
+            out.append(CheckFinding("warning", f.path, line, f"{option} {value}: included files are not checked here; "
+                                    "name them too"))
+        if value.startswith("http://"):
+            out.append(CheckFinding("error", f.path, line, f"{option} {value}: plain http; use https"))
+    try:
+        if "unsafe-best-match" in path.read_text(encoding="utf-8", errors="replace"):
+            out.append(CheckFinding("error", f.path, None, "index strategy unsafe-best-match mixes indexes "
+                                    "(dependency confusion)"))
+    except OSError:
+        pass
+    hashed = [p for p in f.pins if p.hashes]
+    for p in f.pins:
+        if p.version is None and not p.url:
+            out.append(CheckFinding("error", f.path, p.line, f"{p.name} is not pinned with =="))
+        if hashed and not p.hashes:
+            out.append(CheckFinding("error", f.path, p.line, f"{p.name} has no hash while others do (pip's hash-checking "
+                                    "mode refuses the whole file)"))
+        weak = [h for h in p.hashes if not h.startswith("sha256:")]
+        if weak:
+            out.append(CheckFinding("error", f.path, p.line, f"{p.name}: {weak[0].split(':')[0]} is not accepted as proof; "
+                                    "use sha256"))
+        if p.url and p.url.startswith("http://"):
+            out.append(CheckFinding("error", f.path, p.line, f"{p.name} comes from a plain-http URL"))
+    return out
+
+
+def _major_of_pin(name: str, version: str | None) -> str | None:
+    from .doctor import _cuda_major_of
+
+    return _cuda_major_of(name, version or "")
+
+
+def _compatibility(cat: Catalog, f: LockedFile) -> list[CheckFinding]:
+    out = []
+    pins = {p.name: p for p in f.pins}
+    majors: dict[str, list[str]] = {}
+    for p in f.pins:
+        if LIBRARY_RE.match(p.name):
+            major = _major_of_pin(p.name, p.version)
+            if major:
+                majors.setdefault(major, []).append(f"{p.name}=={p.version}")
+        elif p.version and "+cu" in p.version:
+            label = p.version.split("+cu")[1]
+            majors.setdefault(label[:-1] if len(label) == 3 else label[:2], []).append(f"{p.name}=={p.version}")
+    if len(majors) > 1:
+        shown = "; ".join(f"CUDA {m}: {', '.join(v[:2])}" for m, v in sorted(majors.items()))
+        out.append(CheckFinding("error", f.path, None, f"two CUDA majors in one environment ({shown}); their cuDNN/NCCL "
+                                "wheels install the same files", "envsolve STACK --gpu (solve the stack together)"))
+    platform = f.platform or "linux-x86_64"
+    python = f.python or "3.12"
+    for fw in cat.frameworks.values():
+        pin = pins.get(fw.distribution)
+        if pin is None or pin.version is None:
+            continue
+        try:
+            version = Version(pin.version)
+        except InvalidVersion:
+            continue
+        release = fw.release(version.public)
+        if release is None:
+            out.append(CheckFinding("warning", f.path, pin.line, f"{fw.distribution} {pin.version} is not in the catalog; "
+                                    "not checked", "envsolve catalog sync"))
+            continue
+        if release.broken:
+            out.append(CheckFinding("error", f.path, pin.line, f"{fw.distribution} {release.version} is marked broken: "
+                                    f"{release.broken}"))
+        variant = _variant(cat, fw, release, version, pins, platform)
+        if variant is None:
+            continue
+        if variant.broken:
+            out.append(CheckFinding("error", f.path, pin.line, f"{fw.distribution} {pin.version} ({variant.name}) is marked "
+                                    f"broken: {variant.broken}"))
+        for req in facts.requires(cat, fw, release, variant, platform, python):
+            if not LIBRARY_RE.match(req.name) or req.name not in pins:
+                continue
+            have = pins[req.name].version
+            if have and str(req.specifier) and not req.specifier.contains(have, prereleases=True):
+                out.append(CheckFinding("error", f.path, pins[req.name].line,
+                                        f"{fw.distribution} {release.version} ({variant.name}) needs {req}, the lock has "
+                                        f"{req.name}=={have}"))
+    return out
+
+
+def _variant(cat: Catalog, fw: Framework, release, version: Version, pins: dict, platform: str):
+    if version.local:
+        label = version.local.replace("_", ".")
+        return release.variant("cpu-index" if label == "cpu" and release.variant("cpu-index") else label)
+    gpu_libs = any(LIBRARY_RE.match(name) for name in pins)
+    candidates = [v for v in release.variants if v.index == "pypi" and platform in v.pypi_default]
+    preferred = [v for v in candidates if (v.accelerator == "cuda") == gpu_libs]
+    return (preferred or candidates or [None])[0]
+
+
+def _lock_set(cat: Catalog, path: Path, f: LockedFile, fleet: Fleet | None) -> list[CheckFinding]:
+    out = []
+    meta = f.meta
+    lock = meta["lock"]
+    folder = path.parent
+    for name, digest in sorted(lock.get("files", {}).items()):
+        target = folder / name
+        if not target.is_file():
+            out.append(CheckFinding("error", f.path, None, f"{name} is listed but missing"))
+        elif hashlib.sha256(target.read_bytes()).hexdigest() != digest:
+            out.append(CheckFinding("error", str(target), None, "does not match the sha256 recorded in envsolve.json "
+                                    "(edited or tampered with)", lock.get("command")))
+    if meta.get("catalog_digest") != cat.digest:
+        out.append(CheckFinding("stale", f.path, None, "generated from another catalog than the current one",
+                                lock.get("command")))
+    if fleet is not None:
+        out += _fleet(f, meta, fleet)
+    return out
+
+
+def _fleet(f: LockedFile, meta: dict, fleet: Fleet) -> list[CheckFinding]:
+    out = []
+    system = meta.get("system") or {}
+    os_name = fleet.os or meta["target"]["os"]
+    family = "linux" if os_name == "linux" else "windows"
+    floor = (system.get("driver_min") or {}).get(family) or {}
+    if fleet.driver and floor:
+        have = driver_key(fleet.driver)
+        full, compat = floor.get("full"), floor.get("minor_compat")
+        if compat and have < driver_key(compat):
+            out.append(CheckFinding("error", f.path, None, f"needs driver >= {full or compat}; the {fleet.driver} nodes "
+                                    f"cannot run it (below even the minor-version-compatibility floor {compat})"))
+        elif full and have < driver_key(full):
+            out.append(CheckFinding("warning", f.path, None, f"wants driver >= {full}; the {fleet.driver} nodes run it "
+                                    "only through CUDA minor-version compatibility (no PTX JIT)"))
+    archs = system.get("compute_capabilities") or []
+    ptx = system.get("ptx") or []
+    if archs or ptx:
+        for gpu in fleet.gpus:
+            if kernel_coverage(gpu, archs, ptx) is None:
+                out.append(CheckFinding("error", f.path, None, f"{gpu.describe()} has no kernels in this lock set "
+                                        f"(built for {' '.join(archs)})"))
+    return out
