@@ -98,13 +98,15 @@ def cli(ctx: click.Context, catalog_dir: Path | None) -> None:
 @click.option("--out", "out", type=click.Path(file_okay=False, path_type=Path),
               help="Write the stack-level lock set into OUT/<name>/ (requirements, pylock, conda-lock, install script, Dockerfile, envsolve.json).")
 @click.option("--dry-run", is_flag=True, help="With --out: show the files that would be written; write nothing.")
+@click.option("--offline", is_flag=True,
+              help="With --out: no network; lock only the solver's pins (not their dependencies), from the catalog.")
 @click.option("--allow-unhashed", multiple=True, metavar="NAME",
               help="Lock this package without a hash when the catalog has none (marked in every file).")
 @click.pass_context
 def solve_cmd(ctx: click.Context, stack: str, accelerator: str | None, rocm: str | None, os_name: str | None,
               arch: str | None, python: str | None, gpu_models: tuple[str, ...], driver: str | None,
               cuda: str | None, detect: bool, as_json: bool, out: Path | None, dry_run: bool,
-              allow_unhashed: tuple[str, ...]) -> None:
+              offline: bool, allow_unhashed: tuple[str, ...]) -> None:
     """Find the newest working combination of STACK (frameworks joined by '+') for a target.
 
     \b
@@ -124,7 +126,7 @@ def solve_cmd(ctx: click.Context, stack: str, accelerator: str | None, rocm: str
         raise Failure(str(exc)) from None
     result = solver.solve(cat, request, target)
     if out is not None and isinstance(result, solver.Solution):
-        _write_lock_set(cat, result, out, dry_run, allow_unhashed)
+        _write_lock_set(cat, result, out, dry_run, offline, allow_unhashed)
     if as_json:
         _echo_json(report.manifest(result, cat.digest))
     elif isinstance(result, solver.Solution):
@@ -134,15 +136,25 @@ def solve_cmd(ctx: click.Context, stack: str, accelerator: str | None, rocm: str
     ctx.exit(EXIT_OK if isinstance(result, solver.Solution) else EXIT_FINDINGS)
 
 
-def _write_lock_set(cat, solution, out: Path, dry_run: bool, allow_unhashed: tuple[str, ...]) -> None:
-    from . import emit, lockset
+def _write_lock_set(cat, solution, out: Path, dry_run: bool, offline: bool, allow_unhashed: tuple[str, ...]) -> None:
+    import shlex
+
+    from . import closure, emit, lockset
     from .explain import command_line
     from .writer import WriteError, replace_set
 
-    command = command_line(solution.request, solution.target) + f" --out {out}"
+    command = command_line(solution.request, solution.target) + f" --out {shlex.quote(str(out))}"
+    command += " --offline" if offline else ""
+    command += "".join(f" --allow-unhashed {shlex.quote(n)}" for n in allow_unhashed)
     try:
         lock = lockset.build(cat, solution, command, allow_unhashed)
+        if not offline:
+            if sys.stderr.isatty():
+                click.echo("envsolve: resolving the dependency closure with uv...", err=True)
+            lock = closure.close(lock)
         docs = emit.lock_documents(lock)
+    except closure.IndexUnreachable as exc:
+        raise Failure(f"no lock set written: {exc}", EXIT_NETWORK) from None
     except (lockset.LockError, emit.EmitError) as exc:
         raise Failure(f"no lock set written: {exc}") from None
     folder = out / lock.name

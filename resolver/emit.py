@@ -228,10 +228,14 @@ def install_sh(lock: LockSet, requirement_names: list[str]) -> str:
     ]
     for name in requirement_names:
         lines.append(f"  \"$venv/bin/python\" -m pip install --require-hashes --no-deps --only-binary :all: -r \"$here\"/{q(name)}")
+    if not lock.transitive:
+        lines += [
+            "  # 2. Their remaining dependencies from PyPI, held to the locked versions.",
+            "  \"$venv/bin/python\" -m pip install --only-binary :all: --index-url " + q(PYPI_SIMPLE)
+            + " -c \"$here\"/constraints.txt " + " ".join(q(_spec(p)) for p in lock.packages if p.role not in
+                                                         ("gpu-library", "dependency")),
+        ]
     lines += [
-        "  # 2. Their remaining dependencies from PyPI, held to the locked versions.",
-        "  \"$venv/bin/python\" -m pip install --only-binary :all: --index-url " + q(PYPI_SIMPLE)
-        + " -c \"$here\"/constraints.txt " + " ".join(q(_spec(p)) for p in lock.packages if p.role != "gpu-library"),
         "  printf 'install.sh: installed into %s\\n' \"$venv\"",
         "}",
         "",
@@ -277,10 +281,13 @@ def install_ps1(lock: LockSet, requirement_names: list[str]) -> str:
     for name in requirement_names:
         lines.append(f"  & $py -m pip install --require-hashes --no-deps --only-binary :all: -r (Join-Path $here {_ps_quote(name)})")
         lines.append("  if ($LASTEXITCODE -ne 0) { throw 'pip install failed' }")
-    specs = " ".join(_ps_quote(_spec(p)) for p in lock.packages if p.role != "gpu-library")
+    if not lock.transitive:
+        specs = " ".join(_ps_quote(_spec(p)) for p in lock.packages if p.role not in ("gpu-library", "dependency"))
+        lines += [
+            f"  & $py -m pip install --only-binary :all: --index-url {_ps_quote(PYPI_SIMPLE)} -c (Join-Path $here 'constraints.txt') {specs}",
+            "  if ($LASTEXITCODE -ne 0) { throw 'pip install failed' }",
+        ]
     lines += [
-        f"  & $py -m pip install --only-binary :all: --index-url {_ps_quote(PYPI_SIMPLE)} -c (Join-Path $here 'constraints.txt') {specs}",
-        "  if ($LASTEXITCODE -ne 0) { throw 'pip install failed' }",
         "}",
         "",
         "Main",
@@ -325,7 +332,8 @@ def lock_documents(lock: LockSet) -> dict[str, bytes]:
     docs: dict[str, str] = {}
     reqs = requirement_files(lock)
     docs.update(reqs)
-    docs["constraints.txt"] = constraints_file(lock)
+    if not lock.transitive:
+        docs["constraints.txt"] = constraints_file(lock)
     if not lock.unhashed:
         docs[f"pylock.{lock.name}.toml"] = pylock(lock)
     docs["conda-lock.yml"] = conda_lock_yml(lock)

@@ -74,7 +74,7 @@ def lockable(tmp_path):
 
 
 def _lock(envsolve, cat, out, *extra):
-    return envsolve("--catalog-dir", cat, *ARGS, "--out", out, *extra)
+    return envsolve("--catalog-dir", cat, *ARGS, "--out", out, "--offline", *extra)
 
 
 def test_lock_set_files(lockable, tmp_path, envsolve):
@@ -214,7 +214,7 @@ def test_a_failed_write_leaves_the_old_set(lockable, tmp_path, envsolve, monkeyp
 def test_a_package_without_hashes_is_refused_unless_allowed(lockable, tmp_path, envsolve):
     cat, _ = lockable
     args = ["--catalog-dir", cat, "torch", "--gpu", "--os", "linux", "--python", "3.12", "--gpu-model", "K80",
-            "--out", tmp_path / "out"]
+            "--out", tmp_path / "out", "--offline"]
     refused = envsolve(*args)
     assert refused.code == 2
     assert "no hashed wheel" in refused.err and "torch==2.4.1 (https://download.pytorch.org/whl/cu118)" in refused.err
@@ -228,7 +228,7 @@ def test_a_package_without_hashes_is_refused_unless_allowed(lockable, tmp_path, 
 
 def test_windows_targets_get_a_powershell_installer(tmp_path, envsolve):
     out = tmp_path / "out"
-    result = envsolve("--catalog-dir", MINI, "torch", "--cpu", "--os", "windows", "--python", "3.12", "--out", out)
+    result = envsolve("--catalog-dir", MINI, "torch", "--cpu", "--os", "windows", "--python", "3.12", "--out", out, "--offline")
     assert result.code == 0, result
     names = sorted(p.name for p in (out / "pytorch-cpu-windows-x86_64-py312").iterdir())
     assert "install.ps1" in names and "install.sh" not in names and "Dockerfile" not in names

@@ -1,0 +1,123 @@
+"""The transitive closure through uv: uv's answer is merged, re-checked, and refused when it breaks
+a rule. uv itself is replaced here by a stand-in that returns a recorded PEP 751 answer; the
+online test runs the real uv against PyPI."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from resolver import closure
+
+MINI = Path(__file__).parent / "fixtures" / "mini"
+ARGS = ["--catalog-dir", MINI, "torch", "--cpu", "--os", "windows", "--python", "3.12"]
+H = "c" * 64
+
+
+def _answer(extra: str = "", torch: str = "2.8.0") -> str:
+    wheel = "https://files.pythonhosted.org/packages/x/{name}-{version}-cp312-cp312-win_amd64.whl"
+    def pkg(name, version):
+        return (f'[[packages]]\nname = "{name}"\nversion = "{version}"\n'
+                f'wheels = [{{ url = "{wheel.format(name=name, version=version)}", hashes = {{ sha256 = "{H}" }} }}]\n\n')
+    return 'lock-version = "1.0"\ncreated-by = "uv"\n\n' + pkg("filelock", "3.20.0") + pkg("torch", torch) + \
+        pkg("torchvision", "0.23.0") + extra
+
+
+@pytest.fixture
+def fake_uv(monkeypatch):
+    seen = {}
+
+    def install(answer: str, returncode: int = 0, stderr: str = ""):
+        def run(args, cwd, timeout):
+            seen["args"], seen["inputs"] = args, (cwd / "requirements.in").read_text()
+            seen["constraints"] = (cwd / "constraints.txt").read_text()
+            (cwd / "pylock.toml").write_text(answer)
+            return subprocess.CompletedProcess(args, returncode, "", stderr)
+
+        monkeypatch.setattr(closure, "run_uv", run)
+        return seen
+
+    return install
+
+
+def test_the_closure_adds_dependencies_and_drops_the_second_install_step(tmp_path, envsolve, fake_uv):
+    seen = fake_uv(_answer())
+    result = envsolve(*ARGS, "--out", tmp_path)
+    assert result.code == 0, result
+    assert seen["inputs"] == "torch==2.8.0\ntorchvision==0.23.0\n"
+    assert seen["args"][seen["args"].index("--python-platform") + 1] == "x86_64-pc-windows-msvc"
+    assert "--no-config" in seen["args"] and "--extra-index-url" not in seen["args"]
+    folder = tmp_path / "pytorch-cpu-windows-x86_64-py312"
+    req = (folder / "requirements.txt").read_text()
+    assert "filelock==3.20.0 \\\n    --hash=sha256:" + H in req
+    assert "Lock: pins the full dependency closure." in req
+    assert not (folder / "constraints.txt").exists()
+    assert "constraints.txt" not in (folder / "install.ps1").read_text()
+    meta = json.loads((folder / "envsolve.json").read_text())
+    assert meta["lock"]["transitive"] is True and "filelock" in meta["lock"]["artifacts"]
+
+
+def test_uv_moving_a_solved_pin_is_refused(tmp_path, envsolve, fake_uv):
+    fake_uv(_answer(torch="2.4.1"))
+    result = envsolve(*ARGS, "--out", tmp_path)
+    assert result.code == 2
+    assert "uv moved torch from the solved 2.8.0 to 2.4.1; refusing the lock" in result.err
+    assert not list(tmp_path.rglob("*.txt"))
+
+
+def test_two_cuda_majors_in_the_closure_are_refused(tmp_path, envsolve, fake_uv):
+    extra = ("[[packages]]\nname = \"nvidia-nccl-cu11\"\nversion = \"2.20.5\"\nwheels = [{ url = "
+             "\"https://files.pythonhosted.org/packages/x/nvidia_nccl_cu11-2.20.5-py3-none-win_amd64.whl\", "
+             f"hashes = {{ sha256 = \"{H}\" }} }}]\n\n"
+             "[[packages]]\nname = \"nvidia-nccl-cu12\"\nversion = \"2.27.3\"\nwheels = [{ url = "
+             "\"https://files.pythonhosted.org/packages/x/nvidia_nccl_cu12-2.27.3-py3-none-win_amd64.whl\", "
+             f"hashes = {{ sha256 = \"{H}\" }} }}]\n")
+    fake_uv(_answer(extra))
+    result = envsolve(*ARGS, "--out", tmp_path)
+    assert result.code == 2 and "GPU libraries of two CUDA majors" in result.err
+
+
+def test_an_unreachable_index_is_exit_3(tmp_path, envsolve, fake_uv):
+    fake_uv("", returncode=2, stderr="error: Failed to fetch: `https://pypi.org/simple/torch/`\n  Caused by: dns error")
+    result = envsolve(*ARGS, "--out", tmp_path)
+    assert result.code == 3
+    assert result.err.startswith("error: no lock set written: cannot reach https://pypi.org/simple")
+    assert not any(tmp_path.iterdir())
+
+
+def test_framework_index_builds_need_offline(tmp_path, envsolve):
+    result = envsolve("--catalog-dir", MINI, "torch", "--gpu", "--os", "linux", "--python", "3.12", "--cuda", "11.8",
+                      "--out", tmp_path, *[f"--allow-unhashed={n}" for n in ("torch", "torchvision", "nvidia-cudnn-cu11",
+                                                                          "nvidia-nccl-cu11")])
+    assert result.code == 2
+    assert "the transitive lock of builds from a framework index is not supported yet" in result.err
+
+
+def test_an_unreadable_uv_answer_is_an_error(tmp_path, envsolve, fake_uv):
+    fake_uv("lock-version = \n")
+    result = envsolve(*ARGS, "--out", tmp_path)
+    assert result.code == 2 and "uv's lock cannot be read" in result.err
+
+
+@pytest.mark.online
+def test_real_uv_locks_jax_for_linux_and_pip_accepts_it(tmp_path, envsolve):
+    """Opt in: `pytest -m online`. Locks jax (CPU) against real PyPI with the real uv, then
+    `pip install --dry-run --require-hashes` for that platform accepts the requirements file."""
+    result = envsolve("jax", "--cpu", "--os", "linux", "--python", "3.12", "--out", tmp_path)
+    assert result.code == 0, result
+    req = next(tmp_path.rglob("requirements.txt"))
+    assert "numpy==" in req.read_text()
+    # pip matches --platform tags exactly, so name every manylinux level the wheels may carry; it
+    # checks Requires-Python against the running interpreter, which is not the target here.
+    platforms = [arg for n in (17, 27, 28) for arg in ("--platform", f"manylinux_2_{n}_x86_64")]
+    pip = subprocess.run([sys.executable, "-m", "pip", "--isolated", "install", "--dry-run", "--ignore-requires-python",
+                          "--require-hashes", "--no-deps", "--only-binary", ":all:", *platforms,
+                          "--platform", "manylinux2014_x86_64", "--python-version", "3.12",
+                          "--target", str(tmp_path / "t"), "--index-url", "https://pypi.org/simple", "--no-cache-dir",
+                          "-r", str(req)], capture_output=True, text=True, timeout=900)
+    assert pip.returncode == 0, pip.stdout[-2000:] + pip.stderr[-2000:]
+    assert "Would install jax-" in pip.stdout
