@@ -59,9 +59,12 @@ def run_uv(args: list[str], cwd: Path, timeout: float) -> subprocess.CompletedPr
         raise IndexUnreachable(f"uv did not finish within {timeout:g} s") from None
 
 
-def close(lock: LockSet, timeout: float = 600.0) -> LockSet:
+def close(lock: LockSet, timeout: float = 600.0, index: tuple[str, ...] = ("--index-url", PYPI_SIMPLE)) -> LockSet:
     """The lock set with its full dependency closure. Raises :class:`LockError` (or
-    :class:`IndexUnreachable`) and writes nothing when uv cannot lock it or its answer breaks a rule."""
+    :class:`IndexUnreachable`) and writes nothing when uv cannot lock it or its answer breaks a rule.
+
+    ``index``: the uv arguments naming the one index (PyPI; the tests use a local folder of wheels).
+    """
     from_index = [p for p in lock.packages if p.index != PYPI_SIMPLE]
     if from_index:
         names = ", ".join(f"{p.name} ({p.index})" for p in from_index)
@@ -76,7 +79,7 @@ def close(lock: LockSet, timeout: float = 600.0) -> LockSet:
         (work / "constraints.txt").write_text("".join(f"{p.name}=={p.version}\n" for p in lock.packages))
         args = ["pip", "compile", "requirements.in", "-c", "constraints.txt", "--python-version", target.python,
                 "--python-platform", UV_PLATFORM[target.platform].format(glibc=_glibc(lock)), "--no-header",
-                "--index-url", PYPI_SIMPLE, "--no-config", "--format", "pylock.toml", "-o", "pylock.toml", "--quiet"]
+                *index, "--no-config", "--format", "pylock.toml", "-o", "pylock.toml", "--quiet"]
         run = run_uv(args, work, timeout)
         if run.returncode != 0:
             message = " ".join(run.stderr.split())[-600:] or f"exit code {run.returncode}"

@@ -121,3 +121,45 @@ def test_real_uv_locks_jax_for_linux_and_pip_accepts_it(tmp_path, envsolve):
                           "-r", str(req)], capture_output=True, text=True, timeout=900)
     assert pip.returncode == 0, pip.stdout[-2000:] + pip.stderr[-2000:]
     assert "Would install jax-" in pip.stdout
+
+
+def _wheel(folder: Path, name: str, version: str, tags: str, requires: list[str]) -> None:
+    import io
+    import zipfile
+
+    dist = name.replace("-", "_")
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        info = f"{dist}-{version}.dist-info"
+        meta = [f"Metadata-Version: 2.1", f"Name: {name}", f"Version: {version}"] + [f"Requires-Dist: {r}" for r in requires]
+        for path, text in ((f"{info}/METADATA", "\n".join(meta) + "\n"),
+                           (f"{info}/WHEEL", f"Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: true\nTag: {tags}\n"),
+                           (f"{info}/RECORD", "")):
+            zf.writestr(zipfile.ZipInfo(path, date_time=(2020, 1, 1, 0, 0, 0)), text)
+    (folder / f"{dist}-{version}-{tags}.whl").write_bytes(buf.getvalue())
+
+
+def test_real_uv_against_a_local_index(tmp_path):
+    """Hermetic: the real uv resolves the closure from a folder of small wheels named like the real ones."""
+    from resolver import catalog, lockset, solver
+    from resolver.request import Request, Target, parse_stack
+
+    wheels = tmp_path / "wheels"
+    wheels.mkdir()
+    _wheel(wheels, "torch", "2.8.0", "cp312-cp312-win_amd64", ["filelock", "typing-extensions>=4.10.0"])
+    _wheel(wheels, "torch", "2.4.1", "cp312-cp312-win_amd64", ["filelock"])
+    _wheel(wheels, "torchvision", "0.23.0", "cp312-cp312-win_amd64", ["torch==2.8.0", "numpy"])
+    _wheel(wheels, "filelock", "3.20.0", "py3-none-any", [])
+    _wheel(wheels, "typing-extensions", "4.15.0", "py3-none-any", [])
+    _wheel(wheels, "numpy", "2.3.4", "cp312-cp312-win_amd64", [])
+    cat = catalog.load(MINI, use_cache=False)
+    request = Request(parse_stack(cat, "torch"), "cpu", None, None)
+    solution = solver.solve(cat, request, Target("windows", "x86_64", "3.12", (), None))
+    stack = lockset.build(cat, solution, "envsolve torch --cpu")
+    full = closure.close(stack, index=("--no-index", "--find-links", str(wheels)))
+    assert full.transitive
+    assert {(p.name, p.version, p.role) for p in full.packages} == {
+        ("torch", "2.8.0", "framework"), ("torchvision", "0.23.0", "companion"),
+        ("filelock", "3.20.0", "dependency"), ("typing-extensions", "4.15.0", "dependency"),
+        ("numpy", "2.3.4", "dependency")}
+    assert all(len(w.sha256) == 64 for p in full.packages for w in p.wheels)

@@ -1,0 +1,39 @@
+"""Golden files: each emitter's output for two small lock sets, byte for byte.
+
+After an intended change to an emitter, regenerate with `UPDATE_GOLDEN=1 python -m pytest
+tests/test_golden.py` and review the diff.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+HERE = Path(__file__).parent
+MINI = HERE / "fixtures" / "mini"
+GOLDEN = HERE / "golden"
+SETS = {
+    "pytorch-cpu-windows-x86_64-py312": ["torch", "--cpu", "--os", "windows", "--python", "3.12"],
+    "tensorflow-cpu-linux-x86_64-py312": ["tensorflow", "--cpu", "--os", "linux", "--python", "3.12"],
+}
+
+
+@pytest.mark.parametrize("name", sorted(SETS))
+def test_emitters_match_their_golden_files(name, tmp_path, envsolve, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    result = envsolve("--catalog-dir", MINI, *SETS[name], "--out", "lockfiles", "--offline")
+    assert result.code == 0, result
+    produced = {p.name: p.read_bytes() for p in (tmp_path / "lockfiles" / name).iterdir()}
+    folder = GOLDEN / name
+    if os.environ.get("UPDATE_GOLDEN"):
+        folder.mkdir(parents=True, exist_ok=True)
+        for old in folder.iterdir():
+            old.unlink()
+        for file, data in produced.items():
+            (folder / file).write_bytes(data)
+    expected = {p.name: p.read_bytes() for p in folder.iterdir()}
+    assert sorted(produced) == sorted(expected)
+    for file in expected:
+        assert produced[file] == expected[file], f"{name}/{file} differs from its golden file"
