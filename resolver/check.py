@@ -126,6 +126,9 @@ def _compatibility(cat: Catalog, f: LockedFile) -> list[CheckFinding]:
                                 "wheels install the same files", "envsolve STACK --gpu (solve the stack together)"))
     platform = f.platform or "linux-x86_64"
     python = f.python or "3.12"
+    indexes = [value.rstrip("/") for option, value, _ in f.options if option in ("--index-url", "-i", "--index")]
+    if f.kind == "requirements" and not indexes:
+        indexes = ["https://pypi.org/simple"]
     for fw in cat.frameworks.values():
         pin = pins.get(fw.distribution)
         if pin is None or pin.version is None:
@@ -145,6 +148,10 @@ def _compatibility(cat: Catalog, f: LockedFile) -> list[CheckFinding]:
         variant = _variant(cat, fw, release, version, pins, platform)
         if variant is None:
             continue
+        if version.local and variant.index != "pypi" and indexes and variant.index.rstrip("/") not in indexes:
+            out.append(CheckFinding("error", f.path, pin.line, f"{fw.distribution} {pin.version} is not on "
+                                    f"{', '.join(indexes)}: the {variant.name} build comes only from {variant.index}",
+                                    f"a requirements file of its own with --index-url {variant.index}"))
         if variant.broken:
             out.append(CheckFinding("error", f.path, pin.line, f"{fw.distribution} {pin.version} ({variant.name}) is marked "
                                     f"broken: {variant.broken}"))

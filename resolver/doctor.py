@@ -143,6 +143,12 @@ def diagnose(cat: Catalog, machine: Machine, dists: Iterable[Installed]) -> Repo
         if variant.broken:
             findings.append(Finding("error", "broken", f"{fw.distribution} {dist.version} ({variant.name}) is marked broken: "
                                     f"{variant.broken}", fix_cmd))
+        if variant.accelerator == "rocm" and machine.rocm is None:
+            findings.append(Finding("error", "no-gpu", f"{fw.distribution} {dist.version} is a ROCm build, but no ROCm "
+                                    "installation was found (/opt/rocm/.info/version): it will run on the CPU only", None))
+        if variant.accelerator in ("mps", "metal") and not machine.apple_gpu:
+            findings.append(Finding("warning", "no-gpu", f"{fw.distribution} {dist.version} ({variant.name}) uses Apple's GPU "
+                                    "through Metal, which needs an Apple-silicon Mac", None))
         if variant.accelerator != "cuda":
             continue
         cuda_builds.append((fw, release, variant))
@@ -209,6 +215,10 @@ def format_report(report: Report) -> str:
         f"NVIDIA driver: {m.driver or 'not found'}" + (f" (from {m.driver_source})" if m.driver_source else ""),
         f"GPUs: {gpus}",
     ]
+    if m.rocm:
+        lines.append(f"ROCm: {m.rocm}")
+    if m.apple_gpu:
+        lines.append("Apple-silicon GPU: Metal/MPS")
     if report.frameworks:
         lines.append("frameworks: " + ", ".join(f"{d} {v}" + (f" ({b})" if b else "") for d, v, b in report.frameworks))
     else:
@@ -230,7 +240,7 @@ def report_json(report: Report) -> dict:
     return {
         "schema": "envsolve.doctor/1",
         "machine": {"os": m.os, "arch": m.arch, "python": m.python, "driver": m.driver,
-                    "driver_source": m.driver_source,
+                    "driver_source": m.driver_source, "rocm": m.rocm, "apple_gpu": m.apple_gpu,
                     "gpus": [{"name": g.name, "compute_capability": g.compute_capability, "driver": g.driver} for g in m.gpus]},
         "platform": report.platform,
         "frameworks": [{"name": d, "version": v, "build": b} for d, v, b in report.frameworks],

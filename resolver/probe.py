@@ -35,6 +35,8 @@ class Machine(NamedTuple):
     driver_source: str | None
     gpus: tuple[GpuInfo, ...]
     notes: tuple[str, ...]
+    rocm: str | None = None  # the ROCm version (/opt/rocm/.info/version), on Linux
+    apple_gpu: bool = False  # an Apple-silicon Mac (Metal/MPS)
 
 
 def parse_proc_version(text: str) -> str | None:
@@ -140,5 +142,11 @@ def inspect_machine(timeout: float = 5.0) -> Machine:
             notes.append(f"GPUs report different drivers: {', '.join(drivers)}")
     machine = platform.machine().lower()
     arch = {"amd64": "x86_64", "arm64": "aarch64"}.get(machine, machine)
-    return Machine(host_os(), arch, f"{sys.version_info.major}.{sys.version_info.minor}", driver, source,
-                   tuple(gpus), tuple(notes))
+    os_name = host_os()
+    rocm = None
+    if os_name == "linux":
+        text = _read(os.environ.get("ROCM_PATH", "/opt/rocm") + "/.info/version")
+        m = re.match(r"^(\d+\.\d+(\.\d+)?)", text.strip()) if text else None
+        rocm = m.group(1) if m else None
+    return Machine(os_name, arch, f"{sys.version_info.major}.{sys.version_info.minor}", driver, source,
+                   tuple(gpus), tuple(notes), rocm, os_name == "macos" and arch == "aarch64")

@@ -168,3 +168,14 @@ def test_pre_commit_hook(tmp_path):
     run = subprocess.run([pre_commit, "try-repo", str(root), "envsolve-check", "--all-files"], cwd=repo,
                          capture_output=True, text=True)
     assert run.returncode != 0 and "nvidia-nccl-cu12==2.27.3" in run.stdout + run.stderr
+
+
+def test_a_framework_build_from_the_wrong_index(tmp_path, envsolve):
+    path = _req(tmp_path, "torch==2.6.0+cu126\n")
+    result = envsolve("check", path)
+    assert result.code == 1
+    assert (f"error {path}:1: torch 2.6.0+cu126 is not on https://pypi.org/simple: the cu126 build comes only from "
+            "https://download.pytorch.org/whl/cu126") in result.out
+    right = tmp_path / "requirements.cu126.txt"
+    right.write_text("--index-url https://download.pytorch.org/whl/cu126\ntorch==2.6.0+cu126\n")
+    assert "is not on" not in envsolve("check", right).out

@@ -139,3 +139,25 @@ def test_human_output(tmp_path, envsolve, machine):
     assert result.code == 1
     assert "NVIDIA driver: 470.57.02 (from ENVSOLVE_DRIVER_VERSION)" in result.out
     assert "  error: torch 2.8.0 (cu128) needs NVIDIA driver >= 525.60.13" in result.out
+
+
+def test_a_rocm_build_without_rocm(tmp_path, envsolve, machine, monkeypatch):
+    machine(None, None)
+    dists = {"torch": ("2.4.0+rocm6.1", [])}
+    cat = tmp_path / "cat"
+    import shutil
+
+    shutil.copytree(MINI, cat)
+    text = (cat / "torch.yaml").read_text()
+    (cat / "torch.yaml").write_text(text.replace("  pytorch-cpu: https://download.pytorch.org/whl/cpu",
+                                                 "  pytorch-cpu: https://download.pytorch.org/whl/cpu\n"
+                                                 "  pytorch-rocm6.1: https://download.pytorch.org/whl/rocm6.1").replace(
+        "      - name: cpu\n        accelerator: cpu\n        index: pypi\n        pypi_default: [windows-amd64]\n  - version: \"2.4.1\"",
+        "      - name: cpu\n        accelerator: cpu\n        index: pypi\n        pypi_default: [windows-amd64]\n"
+        "      - name: rocm6.1\n        accelerator: rocm\n        index: pytorch-rocm6.1\n        platforms: [linux-x86_64]\n"
+        "  - version: \"2.4.1\""))
+    result = envsolve("--catalog-dir", cat, "doctor", "--json", "--path", _site(tmp_path, dists))
+    report = json.loads(result.out)
+    assert report["frameworks"] == [{"name": "torch", "version": "2.4.0+rocm6.1", "build": "rocm6.1"}]
+    assert ("error", "no-gpu") in _kinds(report)
+    assert report["machine"]["rocm"] is None
