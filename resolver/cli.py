@@ -147,7 +147,7 @@ def _write_lock_set(cat, solution, out: Path, dry_run: bool, offline: bool, allo
     command += " --offline" if offline else ""
     command += "".join(f" --allow-unhashed {shlex.quote(n)}" for n in allow_unhashed)
     try:
-        lock = lockset.build(cat, solution, command, allow_unhashed)
+        lock = lockset.build(cat, solution, command, allow_unhashed, need_hashes=offline)
         if not offline:
             if sys.stderr.isatty():
                 click.echo("envsolve: resolving the dependency closure with uv...", err=True)

@@ -59,32 +59,48 @@ def run_uv(args: list[str], cwd: Path, timeout: float) -> subprocess.CompletedPr
         raise IndexUnreachable(f"uv did not finish within {timeout:g} s") from None
 
 
-def close(lock: LockSet, timeout: float = 600.0, index: tuple[str, ...] = ("--index-url", PYPI_SIMPLE)) -> LockSet:
+def close(lock: LockSet, timeout: float = 600.0, index: tuple[str, ...] = ("--index-url", PYPI_SIMPLE),
+          remap: dict[str, tuple[str, str]] | None = None) -> LockSet:
     """The lock set with its full dependency closure. Raises :class:`LockError` (or
     :class:`IndexUnreachable`) and writes nothing when uv cannot lock it or its answer breaks a rule.
 
-    ``index``: the uv arguments naming the one index (PyPI; the tests use a local folder of wheels).
+    Builds from a framework's own index are pinned to that index alone (an *explicit* uv index with
+    ``tool.uv.sources``): uv fetches nothing else from it. ``index`` names the default index (PyPI)
+    and ``remap`` maps a framework index URL to (url, format): both for tests with local folders.
     """
-    from_index = [p for p in lock.packages if p.index != PYPI_SIMPLE]
-    if from_index:
-        names = ", ".join(f"{p.name} ({p.index})" for p in from_index)
-        raise LockError(f"the transitive lock of builds from a framework index is not supported yet: {names}; "
-                        "use --offline for the stack-level lock set")
     target = lock.solution.target
     top = [p for p in lock.packages if p.role != "gpu-library"]
+    framework_indexes = sorted({p.index for p in lock.packages if p.index != PYPI_SIMPLE})
+    names = {url: f"index-{i}" for i, url in enumerate(framework_indexes)}
+    lines = [
+        "[project]",
+        'name = "envsolve-lock"',
+        'version = "0"',
+        f'requires-python = "=={target.python}.*"',
+        "dependencies = [" + ", ".join(
+            f'"{p.name}{"[" + ",".join(p.extras) + "]" if p.extras else ""}=={p.version}"' for p in top) + "]",
+        "",
+    ]
+    for url in framework_indexes:
+        where, fmt = (remap or {}).get(url, (url, "simple"))
+        lines += ["[[tool.uv.index]]", f'name = "{names[url]}"', f'url = "{where}"', "explicit = true"]
+        lines += [f'format = "{fmt}"'] if fmt != "simple" else []
+        lines.append("")
+    if framework_indexes:
+        lines.append("[tool.uv.sources]")
+        lines += [f'{p.name} = {{ index = "{names[p.index]}" }}' for p in lock.packages if p.index != PYPI_SIMPLE]
     with tempfile.TemporaryDirectory(prefix="envsolve-uv-") as tmp:
         work = Path(tmp)
-        (work / "requirements.in").write_text(
-            "".join(f"{p.name}{'[' + ','.join(p.extras) + ']' if p.extras else ''}=={p.version}\n" for p in top))
+        (work / "pyproject.toml").write_text("\n".join(lines) + "\n")
         (work / "constraints.txt").write_text("".join(f"{p.name}=={p.version}\n" for p in lock.packages))
-        args = ["pip", "compile", "requirements.in", "-c", "constraints.txt", "--python-version", target.python,
+        args = ["pip", "compile", "pyproject.toml", "-c", "constraints.txt", "--python-version", target.python,
                 "--python-platform", UV_PLATFORM[target.platform].format(glibc=_glibc(lock)), "--no-header",
                 *index, "--no-config", "--format", "pylock.toml", "-o", "pylock.toml", "--quiet"]
         run = run_uv(args, work, timeout)
         if run.returncode != 0:
             message = " ".join(run.stderr.split())[-600:] or f"exit code {run.returncode}"
             if any(word in run.stderr for word in _NETWORK):
-                raise IndexUnreachable(f"cannot reach {PYPI_SIMPLE}: {message}")
+                raise IndexUnreachable(f"cannot reach an index: {message}")
             raise LockError(f"uv could not lock the stack: {message}")
         text = (work / "pylock.toml").read_text(encoding="utf-8")
     return merge(lock, text)
@@ -117,12 +133,12 @@ def merge(lock: LockSet, pylock_text: str) -> LockSet:
             raise LockError(f"uv locked {name}=={version} without a wheel for {target.platform} and Python "
                             f"{target.python} (envsolve installs wheels only)")
         mine = ours.get(name)
-        if mine is not None and mine.version != version:
+        if mine is not None and mine.version != version and version.split("+")[0] != mine.version:
             raise LockError(f"uv moved {name} from the solved {mine.version} to {version}; refusing the lock")
         major = _cuda_major_of(name, version)
         if major:
             majors.setdefault(major, []).append(name)
-        packages.append(mine._replace(wheels=wheels) if mine else
+        packages.append(mine._replace(wheels=wheels, version=version) if mine else
                         LockedPackage(name, version, "dependency", PYPI_SIMPLE, (), None, wheels))
     missing = sorted(set(ours) - {p.name for p in packages})
     if missing:

@@ -89,16 +89,18 @@ def _artifacts(cat: Catalog, pkg: Package, target: Target) -> tuple[Artifact, ..
     return tuple(Artifact(f, url, sha) for f, sha, url in sorted(files) if wheel_fits(f, target))
 
 
-def build(cat: Catalog, solution: Solution, command: str, allow_unhashed: tuple[str, ...] = ()) -> LockSet:
+def build(cat: Catalog, solution: Solution, command: str, allow_unhashed: tuple[str, ...] = (),
+          need_hashes: bool = True) -> LockSet:
     """The stack-level lock set of ``solution``. Raises :class:`LockError` naming every package
-    without a hashed wheel for the target, unless ``allow_unhashed`` names it."""
+    without a hashed wheel for the target, unless ``allow_unhashed`` names it or ``need_hashes`` is
+    False (the transitive lock then takes every artifact and hash from uv's answer)."""
     allowed = {canonicalize_name(n) for n in allow_unhashed}
     packages, missing, unhashed = [], [], []
     for pkg in solution.packages:
         if pkg.version == "*":
             continue
         wheels = _artifacts(cat, pkg, solution.target)
-        if not wheels:
+        if not wheels and need_hashes:
             where = "PyPI" if pkg.index == "pypi" else pkg.index
             if canonicalize_name(pkg.name) in allowed:
                 unhashed.append(pkg.name)

@@ -33,7 +33,11 @@ def fake_uv(monkeypatch):
 
     def install(answer: str, returncode: int = 0, stderr: str = ""):
         def run(args, cwd, timeout):
-            seen["args"], seen["inputs"] = args, (cwd / "requirements.in").read_text()
+            import tomllib
+
+            seen["args"] = args
+            seen["project"] = tomllib.loads((cwd / "pyproject.toml").read_text())
+            seen["inputs"] = seen["project"]["project"]["dependencies"]
             seen["constraints"] = (cwd / "constraints.txt").read_text()
             (cwd / "pylock.toml").write_text(answer)
             return subprocess.CompletedProcess(args, returncode, "", stderr)
@@ -48,7 +52,8 @@ def test_the_closure_adds_dependencies_and_drops_the_second_install_step(tmp_pat
     seen = fake_uv(_answer())
     result = envsolve(*ARGS, "--out", tmp_path)
     assert result.code == 0, result
-    assert seen["inputs"] == "torch==2.8.0\ntorchvision==0.23.0\n"
+    assert seen["inputs"] == ["torch==2.8.0", "torchvision==0.23.0"]
+    assert "tool" not in seen["project"]  # nothing from a framework index: PyPI alone
     assert seen["args"][seen["args"].index("--python-platform") + 1] == "x86_64-pc-windows-msvc"
     assert "--no-config" in seen["args"] and "--extra-index-url" not in seen["args"]
     folder = tmp_path / "pytorch-cpu-windows-x86_64-py312"
@@ -85,22 +90,67 @@ def test_an_unreachable_index_is_exit_3(tmp_path, envsolve, fake_uv):
     fake_uv("", returncode=2, stderr="error: Failed to fetch: `https://pypi.org/simple/torch/`\n  Caused by: dns error")
     result = envsolve(*ARGS, "--out", tmp_path)
     assert result.code == 3
-    assert result.err.startswith("error: no lock set written: cannot reach https://pypi.org/simple")
+    assert result.err.startswith("error: no lock set written: cannot reach an index: error: Failed to fetch")
     assert not any(tmp_path.iterdir())
 
 
-def test_framework_index_builds_need_offline(tmp_path, envsolve):
-    result = envsolve("--catalog-dir", MINI, "torch", "--gpu", "--os", "linux", "--python", "3.12", "--cuda", "11.8",
-                      "--out", tmp_path, *[f"--allow-unhashed={n}" for n in ("torch", "torchvision", "nvidia-cudnn-cu11",
-                                                                          "nvidia-nccl-cu11")])
-    assert result.code == 2
-    assert "the transitive lock of builds from a framework index is not supported yet" in result.err
+def test_framework_index_builds_are_pinned_to_their_index(tmp_path, envsolve, fake_uv):
+    seen = fake_uv(_answer())
+    envsolve("--catalog-dir", MINI, "torch", "--gpu", "--os", "linux", "--python", "3.12", "--cuda", "11.8",
+             "--out", tmp_path)
+    project = seen["project"]
+    assert project["tool"]["uv"]["index"] == [{"name": "index-0", "url": "https://download.pytorch.org/whl/cu118",
+                                               "explicit": True}]
+    assert project["tool"]["uv"]["sources"] == {"torch": {"index": "index-0"}, "torchvision": {"index": "index-0"}}
+    assert seen["args"][seen["args"].index("--index-url") + 1] == "https://pypi.org/simple"
 
 
 def test_an_unreadable_uv_answer_is_an_error(tmp_path, envsolve, fake_uv):
     fake_uv("lock-version = \n")
     result = envsolve(*ARGS, "--out", tmp_path)
     assert result.code == 2 and "uv's lock cannot be read" in result.err
+
+
+def _simple_index(folder: Path, wheels: Path) -> str:
+    """A PEP 503 simple index in a folder, for uv's --index-url."""
+    import shutil
+
+    for wheel in wheels.glob("*.whl"):
+        project = wheel.name.split("-")[0].replace("_", "-").lower()
+        (folder / project).mkdir(parents=True, exist_ok=True)
+        shutil.copy(wheel, folder / project / wheel.name)
+        with open(folder / project / "index.html", "a") as fh:
+            fh.write(f'<a href="{wheel.name}">{wheel.name}</a>\n')
+    return folder.as_uri()
+
+
+def test_real_uv_pins_framework_index_builds_to_their_index(tmp_path):
+    """Hermetic: torch and torchvision come from the (local stand-in of the) PyTorch index, every
+    other package from the PyPI stand-in, even where the framework index also has it."""
+    from resolver import catalog, lockset, solver
+    from resolver.request import Request, Target, parse_stack
+
+    pt, pypi = tmp_path / "pt", tmp_path / "pypi"
+    pt.mkdir()
+    pypi.mkdir()
+    tags = "cp312-cp312-manylinux_2_28_x86_64"
+    _wheel(pt, "torch", "2.4.1+cu118", tags, ["filelock", "nvidia-cudnn-cu11==9.1.0.70", "nvidia-nccl-cu11==2.20.5"])
+    _wheel(pt, "torchvision", "0.19.1+cu118", tags, ["torch==2.4.1"])
+    _wheel(pt, "filelock", "3.0.0", "py3-none-any", [])  # the framework index mirrors an old filelock
+    _wheel(pypi, "torch", "2.4.1", tags, ["filelock"])  # a PyPI torch that must not be taken
+    _wheel(pypi, "filelock", "3.20.0", "py3-none-any", [])
+    _wheel(pypi, "nvidia-cudnn-cu11", "9.1.0.70", "py3-none-manylinux_2_28_x86_64", [])
+    _wheel(pypi, "nvidia-nccl-cu11", "2.20.5", "py3-none-manylinux_2_28_x86_64", [])
+    cat = catalog.load(MINI, use_cache=False)
+    request = Request(parse_stack(cat, "torch"), "cuda", None, "11.8")
+    solution = solver.solve(cat, request, Target("linux", "x86_64", "3.12", (), None))
+    stack = lockset.build(cat, solution, "envsolve torch --gpu --cuda 11.8", need_hashes=False)
+    full = closure.close(stack, index=("--index-url", _simple_index(tmp_path / "simple", pypi)),
+                         remap={"https://download.pytorch.org/whl/cu118": (pt.as_uri(), "flat")})
+    got = {p.name: (p.version, p.wheels[0].url.split("/")[-2]) for p in full.packages}
+    assert got["torch"] == ("2.4.1+cu118", "pt") and got["torchvision"] == ("0.19.1+cu118", "pt")
+    assert got["filelock"] == ("3.20.0", "filelock")  # from the PyPI stand-in, not the framework index
+    assert {p.name: p.index for p in full.packages}["torch"] == "https://download.pytorch.org/whl/cu118"
 
 
 @pytest.mark.online
