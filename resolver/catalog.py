@@ -195,7 +195,11 @@ class Library(NamedTuple):
     versions: dict[str, tuple[str, ...]]  # version -> platforms with wheels
     yanked: frozenset[str]
     source: tuple[str, ...]
-    wheels: dict[str, tuple[tuple[str, str, str], ...]]  # version -> (filename, sha256, url)
+    wheels_blob: bytes  # pickled {version: ((filename, sha256, url), ...)}: only lock sets need it
+
+    def wheels(self, version: str) -> tuple[tuple[str, str, str], ...]:
+        """The wheel files of one version: (filename, sha256, url)."""
+        return pickle.loads(self.wheels_blob).get(version, ())
 
 
 class Catalog(NamedTuple):
@@ -539,7 +543,8 @@ class _Builder:
                 yanked = frozenset(v["version"] for v in lib["versions"] if v.get("yanked"))
                 wheels = {v["version"]: tuple((w["filename"], w["sha256"], w["url"]) for w in v.get("wheels", ()))
                           for v in lib["versions"]}
-                libraries[lib["name"]] = Library(lib["name"], versions, yanked, _src(lib, _src(pdata)), wheels)
+                libraries[lib["name"]] = Library(lib["name"], versions, yanked, _src(lib, _src(pdata)),
+                                                 pickle.dumps(wheels, protocol=pickle.HIGHEST_PROTOCOL))
             if "project" in pdata:
                 releases = {}
                 for i, r in enumerate(pdata.get("releases", [])):

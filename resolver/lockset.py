@@ -81,7 +81,7 @@ def _artifacts(cat: Catalog, pkg: Package, target: Target) -> tuple[Artifact, ..
     name = canonicalize_name(pkg.name)
     if pkg.role == "gpu-library":
         lib = cat.libraries.get(name)
-        files = lib.wheels.get(pkg.version, ()) if lib else ()
+        files = lib.wheels(pkg.version) if lib else ()
     else:
         project = cat.pypi.get(name)
         rel = project.releases.get(pkg.version) if project else None
