@@ -63,6 +63,7 @@ Examples:
   envsolve torch --gpu --detect           fill OS, Python, GPUs and driver from this machine
   envsolve doctor                         what on this machine will break, and how to fix it
   envsolve check lockfiles/ --driver 535.104.05   lockfiles against the rules and a fleet
+  envsolve matrix --os linux --format github   a CI build matrix of every working combination
   envsolve catalog show torch==2.8.0      one release's facts
   envsolve catalog show jax --json        the newest JAX release, as JSON
   envsolve catalog lint                   check the catalogs (also run by the tests)
@@ -234,6 +235,70 @@ def _build_request(cat, stack, accelerator, rocm, os_name, arch, python, gpu_mod
         arch = "x86_64"
     request = Request(items, accel, None if rocm in (None, "any") else rocm, cuda)
     return request, Target(os_name, arch, python, gpus, driver)
+
+
+@cli.command("matrix")
+@click.argument("stacks", nargs=-1)
+@click.option("--os", "oses", multiple=True, type=click.Choice(["linux", "windows", "wsl2", "macos"]),
+              help="Only these OSes (repeatable; default: all).")
+@click.option("--arch", "arches", multiple=True, help="Only these CPUs (repeatable).")
+@click.option("--python", "pythons", multiple=True, help="Only these Pythons (repeatable; default 3.10-3.14).")
+@click.option("--accelerator", "accelerators", multiple=True, type=click.Choice(["cuda", "rocm", "mps", "cpu"]),
+              help="Only these accelerators (repeatable).")
+@click.option("--gpu-model", "gpu_models", multiple=True, help="GPUs every CUDA cell must run on (repeatable).")
+@click.option("--driver", help="The NVIDIA driver every CUDA cell must run on.")
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "github", "bake"]), default="table",
+              show_default=True, help="table for people; json manifests; a GitHub Actions matrix; a docker-bake.hcl.")
+@click.option("--json", "as_json", is_flag=True, help="Same as --format json.")
+@click.option("--write", "write", type=click.Path(file_okay=False, path_type=Path),
+              help="Also write the lock set of every working cell under this folder (--offline: stack-level only).")
+@click.option("--offline", is_flag=True, help="With --write: stack-level lock sets, no network.")
+@click.option("--jobs", type=int, default=None, help="Worker processes (default: every core).")
+@click.pass_context
+def matrix_cmd(ctx: click.Context, stacks: tuple[str, ...], oses, arches, pythons, accelerators, gpu_models,
+               driver, fmt: str, as_json: bool, write: Path | None, offline: bool, jobs: int | None) -> None:
+    """Solve every combination of STACKS and targets (default: each framework alone and each pair,
+    on linux x86_64/aarch64, windows, wsl2 and macOS, each accelerator and Python 3.10-3.14).
+
+    \b
+    Exit codes: 0 done (failing cells are rows, not errors), 2 bad input.
+    """
+    from . import matrix
+    from .request import UsageError, lookup_gpu, normalise_arch, parse_driver, parse_python, parse_stack
+
+    cat = _load(ctx)
+    try:
+        stack_list = [parse_stack(cat, s) for s in stacks] or matrix.default_stacks(cat)
+        targets = [(o, a, acc) for o, a, acc in matrix.TARGETS
+                   if (not oses or o in oses) and (not arches or a in {normalise_arch(x, o) for x in arches})]
+        py_list = [parse_python(p) for p in pythons] or list(matrix.PYTHONS)
+        gpus = tuple(lookup_gpu(cat, g) for g in gpu_models)
+        drv = parse_driver(driver) if driver else None
+    except UsageError as exc:
+        raise Failure(str(exc)) from None
+    todo = matrix.cells(stack_list, targets, py_list, gpus, drv, tuple(accelerators) or None)
+    if not todo:
+        raise Failure("no combination left after the filters")
+    if sys.stderr.isatty():
+        with click.progressbar(length=len(todo), label=f"solving {len(todo)} combinations", file=sys.stderr) as bar:
+            manifests = matrix.solve_all(cat, todo, jobs, bar.update)
+    else:
+        manifests = matrix.solve_all(cat, todo, jobs)
+    if write is not None:
+        from . import solver
+
+        for cell, m in zip(todo, manifests):
+            if m["status"] == "ok":
+                _write_lock_set(cat, solver.solve(cat, cell.request, cell.target), write, False, offline, ())
+    fmt = "json" if as_json else fmt
+    if fmt == "json":
+        _echo_json(manifests)
+    elif fmt == "github":
+        click.echo(matrix.format_github(manifests), nl=False)
+    elif fmt == "bake":
+        click.echo(matrix.format_bake(manifests, str(write or "lockfiles")), nl=False)
+    else:
+        click.echo(matrix.format_table(manifests))
 
 
 @cli.command("check")

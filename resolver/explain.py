@@ -119,7 +119,7 @@ def _support_notes(cat: Catalog, framework: str, target: Target, accelerator: st
 
 
 def explain_empty(cat: Catalog, request: Request, target: Target, item: StackItem,
-                  rejections: list[Rejection]) -> Conflict:
+                  rejections: list[Rejection], suggest: bool = True) -> Conflict:
     """No build of ``item`` passes the per-build checks."""
     accel = ACCEL_WORDS[request.accelerator]
     what = _what(request, item)
@@ -158,11 +158,11 @@ def explain_empty(cat: Catalog, request: Request, target: Target, item: StackIte
     if stage in ("accelerator", "platform"):
         for note in _support_notes(cat, item.framework, target, request.accelerator):
             causes.append(Cause("platform", note))
-    suggestions = _suggest(cat, request, target, [item])
+    suggestions = _suggest(cat, request, target, [item]) if suggest else []
     return Conflict(request, target, causes[0].text, tuple(causes), tuple(suggestions))
 
 
-def explain_clash(cat: Catalog, request: Request, target: Target) -> Conflict:
+def explain_clash(cat: Catalog, request: Request, target: Target, suggest: bool = True) -> Conflict:
     """Each framework has working builds on its own, but no combination works together."""
     pools = {item.framework: list(usable(candidates(cat, item, request, target)[0])) for item in request.stack}
     causes: list[Cause] = []
@@ -180,7 +180,7 @@ def explain_clash(cat: Catalog, request: Request, target: Target) -> Conflict:
                                                 f"{_what(request, b)} for {target.platform}, Python {target.python}"))
     if not causes:
         causes.append(Cause("library", "the frameworks' GPU-library requirements cannot all be met at once"))
-    suggestions = _suggest(cat, request, target, items)
+    suggestions = _suggest(cat, request, target, items) if suggest else []
     return Conflict(request, target, causes[0].text, tuple(causes), tuple(suggestions))
 
 

@@ -556,8 +556,10 @@ def _satisfiable(cat: Catalog, name: str, both: SpecifierSet, platform: str) -> 
     return any(both.contains(ver, prereleases=True) for ver in published)
 
 
-def solve(cat: Catalog, request: Request, target: Target, *, explain: bool = True) -> Solution | Conflict:
-    """Solve ``request`` for ``target``: a :class:`Solution`, or a :class:`Conflict` report."""
+def solve(cat: Catalog, request: Request, target: Target, *, explain: bool = True,
+          suggest: bool = True) -> Solution | Conflict:
+    """Solve ``request`` for ``target``: a :class:`Solution`, or a :class:`Conflict` report
+    (``explain``: with its causes; ``suggest``: and the ways out, each found by solving again)."""
     pools: dict[str, list[Candidate]] = {}
     rejections: dict[str, list[Rejection]] = {}
     for item in request.stack:
@@ -572,7 +574,7 @@ def solve(cat: Catalog, request: Request, target: Target, *, explain: bool = Tru
             return Conflict(request, target, "no solution", (), ())
         from .explain import explain_empty
 
-        return explain_empty(cat, request, target, empty[0], rejections[empty[0].framework])
+        return explain_empty(cat, request, target, empty[0], rejections[empty[0].framework], suggest)
     # Prefix pruning: skip the preferred builds that no build of some other framework can sit
     # beside, up to the first that has a partner in every other pool. This keeps resolvelib from
     # backtracking through hopeless pairs, and finds "no pair at all" without it.
@@ -587,7 +589,7 @@ def solve(cat: Catalog, request: Request, target: Target, *, explain: bool = Tru
                     return Conflict(request, target, "no solution", (), ())
                 from .explain import explain_clash
 
-                return explain_clash(cat, request, target)
+                return explain_clash(cat, request, target, suggest)
             pools[a] = pool[start:]
     from resolvelib import BaseReporter, Resolver
     from resolvelib.resolvers import ResolutionImpossible, ResolutionTooDeep
@@ -601,7 +603,7 @@ def solve(cat: Catalog, request: Request, target: Target, *, explain: bool = Tru
             return Conflict(request, target, "no solution", (), ())
         from .explain import explain_clash
 
-        return explain_clash(cat, request, target)
+        return explain_clash(cat, request, target, suggest)
     chosen = tuple(result.mapping[name] for name in names)
     libraries = tuple(
         Package(v.name, v.version, "gpu-library", None, "pypi")
