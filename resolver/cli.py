@@ -301,6 +301,47 @@ def matrix_cmd(ctx: click.Context, stacks: tuple[str, ...], oses, arches, python
         click.echo(matrix.format_table(manifests))
 
 
+@cli.command("explore")
+@click.option("--out", "out", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="Folder to write index.html into.")
+@click.option("--os", "oses", multiple=True, type=click.Choice(["linux", "windows", "wsl2", "macos"]),
+              help="Only these OSes (repeatable; default: all).")
+@click.option("--python", "pythons", multiple=True, help="Only these Pythons (repeatable; default 3.10-3.14).")
+@click.option("--gpu-model", "gpu_models", multiple=True,
+              help="GPUs to offer (repeatable; default: one per architecture in the catalog).")
+@click.option("--driver", "drivers", multiple=True, help="Drivers to offer (repeatable; default: one per CUDA floor step).")
+@click.option("--jobs", type=int, default=None, help="Worker processes (default: every core).")
+@click.pass_context
+def explore_cmd(ctx: click.Context, out: Path, oses, pythons, gpu_models, drivers, jobs) -> None:
+    """Write a static, self-contained compatibility page (OUT/index.html) from the solver's answers:
+    pick frameworks, OS, accelerator, Python, GPU and driver; see what works and how to install it."""
+    from . import explore, matrix
+    from .request import UsageError, lookup_gpu, parse_driver, parse_python
+    from .writer import WriteError, write_files
+
+    cat = _load(ctx)
+    try:
+        targets = [t for t in matrix.TARGETS if not oses or t[0] in oses]
+        py_list = [parse_python(p) for p in pythons] or list(matrix.PYTHONS)
+        gpus = [lookup_gpu(cat, g) for g in gpu_models] or explore.default_gpus(cat)
+        drv = [parse_driver(d) for d in drivers] or list(explore.DEFAULT_DRIVERS)
+    except UsageError as exc:
+        raise Failure(str(exc)) from None
+    stacks = matrix.default_stacks(cat)
+    if sys.stderr.isatty():
+        total = sum(1 for _ in matrix.cells(stacks, targets, py_list))
+        with click.progressbar(length=total * (len(gpus) + 1) * (len(drv) + 1), label="solving",
+                               file=sys.stderr) as bar:
+            data = explore.page_data(cat, stacks, targets, py_list, gpus, drv, jobs, bar.update)
+    else:
+        data = explore.page_data(cat, stacks, targets, py_list, gpus, drv, jobs)
+    try:
+        write_files({out / "index.html": explore.render_page(data).encode("utf-8")})
+    except WriteError as exc:
+        raise Failure(f"cannot write: {exc}") from None
+    click.echo(f"wrote {out / 'index.html'} ({len(data['cells'])} combinations, {len(data['answers'])} distinct answers)")
+
+
 @cli.command("check")
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="Print the findings as JSON.")
