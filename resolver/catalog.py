@@ -175,10 +175,14 @@ class PypiRelease(NamedTuple):
     version: str
     requires_python: str | None
     yanked: str | None
-    wheels: tuple[tuple[str, str, str], ...]  # (filename, sha256, url)
+    wheels_blob: bytes  # pickled ((filename, sha256, url), ...): only lock sets and `show` read it
     metadata: tuple[MetadataGroup, ...]
     where: Where
     pythons: dict[str, tuple[str, ...]]  # platform -> CPython versions with a wheel ("3.12", "any", "3.9+")
+
+    def wheels(self) -> tuple[tuple[str, str, str], ...]:
+        """The release's wheel files: (filename, sha256, url)."""
+        return pickle.loads(self.wheels_blob)
 
 
 class PypiProject(NamedTuple):
@@ -558,7 +562,8 @@ class _Builder:
                     pythons = {plat: tuple(wheel_pythons([w[0] for w in wheels if plat in wheel_platforms(w[0])]))
                                for plat in PLATFORMS}
                     releases[r["version"]] = PypiRelease(r["version"], r.get("requires_python"), r.get("yanked"),
-                                                         wheels, groups, where, pythons)
+                                                         pickle.dumps(wheels, protocol=pickle.HIGHEST_PROTOCOL),
+                                                         groups, where, pythons)
                 pypi[pdata["project"]] = PypiProject(pdata["project"], _src(pdata), releases, file)
 
         return Catalog(root, key, files, toolkits, majors, tuple(gpus), oses, distributions, legacy, support,

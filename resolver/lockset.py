@@ -85,7 +85,7 @@ def _artifacts(cat: Catalog, pkg: Package, target: Target) -> tuple[Artifact, ..
     else:
         project = cat.pypi.get(name)
         rel = project.releases.get(pkg.version) if project else None
-        files = rel.wheels if rel else ()
+        files = rel.wheels() if rel else ()
     return tuple(Artifact(f, url, sha) for f, sha, url in sorted(files) if wheel_fits(f, target))
 
 

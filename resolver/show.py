@@ -61,12 +61,13 @@ def release_facts(cat: Catalog, text: str) -> dict:
     if rel is not None:
         from .platforms import wheel_platforms
 
-        platforms = sorted({p for w in rel.wheels for p in wheel_platforms(w[0])}, key=facts.PLATFORMS.index)
+        wheels = rel.wheels()
+        platforms = sorted({p for w in wheels for p in wheel_platforms(w[0])}, key=facts.PLATFORMS.index)
         out["pypi"] = {
             "requires_python": rel.requires_python,
             "yanked": rel.yanked,
-            "wheels": len(rel.wheels),
-            "platforms": {p: list(facts.wheel_pythons(w[0] for w in rel.wheels if p in wheel_platforms(w[0])))
+            "wheels": len(wheels),
+            "platforms": {p: list(facts.wheel_pythons(w[0] for w in wheels if p in wheel_platforms(w[0])))
                           for p in platforms},
             "source": f"https://pypi.org/simple/{fw.distribution}/",
         }
