@@ -261,7 +261,8 @@ def matrix_cmd(ctx: click.Context, stacks: tuple[str, ...], oses, arches, python
     on linux x86_64/aarch64, windows, wsl2 and macOS, each accelerator and Python 3.10-3.14).
 
     \b
-    Exit codes: 0 done (failing cells are rows, not errors), 2 bad input.
+    Exit codes: 0 done (failing cells are rows, not errors), 1 some lock set could not be written
+    (--write), 2 bad input.
     """
     from . import matrix
     from .request import UsageError, lookup_gpu, normalise_arch, parse_driver, parse_python, parse_stack
@@ -284,12 +285,17 @@ def matrix_cmd(ctx: click.Context, stacks: tuple[str, ...], oses, arches, python
             manifests = matrix.solve_all(cat, todo, jobs, bar.update)
     else:
         manifests = matrix.solve_all(cat, todo, jobs)
+    failed = 0
     if write is not None:
         from . import solver
 
         for cell, m in zip(todo, manifests):
             if m["status"] == "ok":
-                _write_lock_set(cat, solver.solve(cat, cell.request, cell.target), write, False, offline, ())
+                try:
+                    _write_lock_set(cat, solver.solve(cat, cell.request, cell.target), write, False, offline, ())
+                except Failure as exc:  # one cell that cannot be locked does not stop the others
+                    failed += 1
+                    click.echo(f"{cell.name}: {exc}", err=True)
     fmt = "json" if as_json else fmt
     if fmt == "json":
         _echo_json(manifests)
@@ -299,6 +305,9 @@ def matrix_cmd(ctx: click.Context, stacks: tuple[str, ...], oses, arches, python
         click.echo(matrix.format_bake(manifests, str(write or "lockfiles")), nl=False)
     else:
         click.echo(matrix.format_table(manifests))
+    if failed:
+        click.echo(f"{failed} lock set(s) could not be written", err=True)
+        ctx.exit(EXIT_FINDINGS)
 
 
 @cli.command("explore")

@@ -70,3 +70,13 @@ def test_worker_processes_give_the_same_answers_as_one():
 def test_bad_filters_are_usage_errors(envsolve):
     assert envsolve("matrix", "--python", "three").code == 2
     assert envsolve("matrix", "torch+nosuch").code == 2
+
+
+def test_write_goes_on_past_a_cell_it_cannot_lock(tmp_path, envsolve):
+    # linux CUDA builds in the small catalog have no GPU-library hashes: those cells fail, the rest land
+    result = envsolve("--catalog-dir", MINI, "matrix", "--os", "linux", "--arch", "x86_64", "--python", "3.12",
+                      "--accelerator", "cuda", "--accelerator", "cpu", "--write", tmp_path, "--offline")
+    assert result.code == 1
+    assert "pytorch-cuda-linux-x86_64-py312: no lock set written: no hashed wheel" in result.err
+    assert result.err.rstrip().endswith("2 lock set(s) could not be written")
+    assert (tmp_path / "tensorflow-cpu-linux-x86_64-py312" / "requirements.txt").is_file()
