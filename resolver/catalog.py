@@ -9,9 +9,9 @@ process pays for the YAML only once.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import pickle
+import zlib
 from pathlib import Path
 from collections.abc import Mapping
 from typing import Any, Iterator, NamedTuple
@@ -341,20 +341,20 @@ def load(root: str | Path | None = None, *, use_cache: bool = True, keep_lines: 
     if not root.is_dir():
         raise CatalogError([Diagnostic(str(root), None, "", "catalog folder not found")])
     paths = _catalog_files(root)
-    code = hashlib.sha256(__version__.encode())  # the cache also depends on the code that builds it
-    for module in ("catalog.py", "schema.py", "strictyaml.py", "platforms.py"):
-        st = (Path(__file__).parent / module).stat()
-        code.update(f"{module}:{st.st_size}:{st.st_mtime_ns}".encode())
+    # The cache also depends on the code that builds it.
+    code = __version__ + "".join(
+        f"{m}:{st.st_size}:{st.st_mtime_ns};" for m in ("catalog.py", "schema.py", "strictyaml.py", "platforms.py")
+        for st in [(Path(__file__).parent / m).stat()])
     # Fast path: the files' sizes and modification times name the content they had when cached
-    # (as mypy and make do); only a miss pays for reading and hashing every file.
-    stamp = hashlib.sha256(code.digest() + str(root.resolve()).encode())
+    # (as mypy and make do); only a miss pays for reading and hashing every file. Two CRC-32s of
+    # that list name the stamp file (no crypto needed: the content digest is checked on a miss).
+    listing = code + str(root.resolve())
     try:
-        for path in paths:
-            st = path.stat()
-            stamp.update(f"{path.name}:{st.st_size}:{st.st_mtime_ns}\0".encode())
+        listing += "".join(f"{p.name}:{p.stat().st_size}:{p.stat().st_mtime_ns}\0" for p in paths)
     except OSError:
         pass
-    index = _cache_dir() / f"stamp-{stamp.hexdigest()[:32]}"
+    raw = listing.encode()
+    index = _cache_dir() / f"stamp-{zlib.crc32(raw):08x}{zlib.crc32(raw[::-1]):08x}{len(raw):x}"
     if use_cache and not keep_lines:
         try:
             cat = _read_cache(_cache_dir() / f"catalog-{index.read_text().strip()}.pickle")
@@ -362,6 +362,8 @@ def load(root: str | Path | None = None, *, use_cache: bool = True, keep_lines: 
                 return cat._replace(root=str(root))
         except OSError:
             pass
+    import hashlib
+
     blobs: dict[str, bytes] = {}  # display name -> bytes
     files: dict[str, str] = {}  # name inside the catalog folder -> sha256
     problems: list[Diagnostic] = []
@@ -378,7 +380,7 @@ def load(root: str | Path | None = None, *, use_cache: bool = True, keep_lines: 
     if problems:
         raise CatalogError(problems)
     catalog_digest = digest.hexdigest()
-    digest.update(code.digest())
+    digest.update(code.encode())
     key = digest.hexdigest()[:32]
     cache = _cache_dir() / f"catalog-{key}.pickle"
     if use_cache and not keep_lines:

@@ -185,8 +185,6 @@ def _detected_gpu(cat, gpu):
 
 
 def _build_request(cat, stack, accelerator, rocm, os_name, arch, python, gpu_models, driver, cuda, detect):
-    import platform as host
-
     from .request import (Request, Target, UsageError, lookup_gpu, normalise_arch, parse_cuda_pin, parse_driver,
                           parse_python, parse_stack)
 
@@ -204,6 +202,8 @@ def _build_request(cat, stack, accelerator, rocm, os_name, arch, python, gpu_mod
             gpus = tuple(_detected_gpu(cat, g) for g in machine.gpus)
         for note in machine.notes:
             click.echo(f"envsolve: {note}", err=True)
+    if os_name is None or arch is None:
+        import platform as host
     if os_name is None:
         system = host.system().lower()
         os_name = {"darwin": "macos"}.get(system, system)

@@ -5,7 +5,7 @@ solver alike.
 
 from __future__ import annotations
 
-import dataclasses
+from typing import NamedTuple
 
 from packaging.specifiers import SpecifierSet
 
@@ -27,8 +27,7 @@ def memo(cat: Catalog, key: tuple, compute):
         return value
 
 
-@dataclasses.dataclass(frozen=True)
-class DriverFloor:
+class DriverFloor(NamedTuple):
     """Minimum driver for one OS family: ``full`` for every feature, ``compat`` with minor-version
     compatibility (same CUDA major, no PTX JIT)."""
 

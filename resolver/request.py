@@ -6,7 +6,6 @@ Parsing turns command-line words into these values against a catalog; every mist
 
 from __future__ import annotations
 
-import difflib
 import re
 from typing import NamedTuple
 
@@ -155,6 +154,8 @@ def lookup_framework(cat: Catalog, name: str) -> Framework:
     fw = cat.framework(name)
     if fw is not None:
         return fw
+    import difflib
+
     names = sorted({n for f in cat.frameworks.values() for n in (f.name, f.distribution, *f.aliases)})
     close = difflib.get_close_matches(name.lower(), names, n=1, cutoff=0.5)
     hint = f"; did you mean {close[0]!r}?" if close else f" (known: {', '.join(names)})"
@@ -181,6 +182,8 @@ def lookup_gpu(cat: Catalog, text: str) -> GpuTarget:
         for name in (gpu.name, *gpu.aliases):
             if re.sub(r"^(nvidia|tesla|geforce|quadro)\s+", "", name.casefold()) == stripped:
                 return GpuTarget(gpu.name, gpu.compute_capability)
+    import difflib
+
     names = [g.name for g in cat.gpus] + [a for g in cat.gpus for a in g.aliases]
     close = difflib.get_close_matches(raw, names, n=1, cutoff=0.5)
     hint = f"; did you mean {close[0]!r}?" if close else "; give its compute capability instead, e.g. sm_86 or 8.6"
