@@ -350,7 +350,7 @@ def load(root: str | Path | None = None, *, use_cache: bool = True, keep_lines: 
     # that list name the stamp file (no crypto needed: the content digest is checked on a miss).
     listing = code + str(root.resolve())
     try:
-        listing += "".join(f"{p.name}:{p.stat().st_size}:{p.stat().st_mtime_ns}\0" for p in paths)
+        listing += "".join(f"{p.name}:{st.st_size}:{st.st_mtime_ns}\0" for p in paths for st in [p.stat()])
     except OSError:
         pass
     raw = listing.encode()

@@ -13,7 +13,7 @@ from packaging.version import InvalidVersion, Version
 from . import facts
 from .catalog import Catalog, Framework
 from .lockread import LockedFile, LockParseError, read
-from .platforms import LIBRARY_RE
+from .platforms import LIBRARY_RE, PYPI_INDEX, cuda_majors
 from .request import GpuTarget, driver_key
 from .solver import kernel_coverage
 
@@ -102,22 +102,12 @@ def _integrity(path: Path, f: LockedFile) -> list[CheckFinding]:
     return out
 
 
-def _major_of_pin(name: str, version: str | None) -> str | None:
-    from .doctor import _cuda_major_of
-
-    return _cuda_major_of(name, version or "")
-
-
 def _compatibility(cat: Catalog, f: LockedFile) -> list[CheckFinding]:
     out = []
     pins = {p.name: p for p in f.pins}
-    majors: dict[str, list[str]] = {}
+    majors = cuda_majors((p.name, p.version) for p in f.pins)
     for p in f.pins:
-        if LIBRARY_RE.match(p.name):
-            major = _major_of_pin(p.name, p.version)
-            if major:
-                majors.setdefault(major, []).append(f"{p.name}=={p.version}")
-        elif p.version and "+cu" in p.version:
+        if not LIBRARY_RE.match(p.name) and p.version and "+cu" in p.version:
             label = p.version.split("+cu")[1]
             majors.setdefault(label[:-1] if len(label) == 3 else label[:2], []).append(f"{p.name}=={p.version}")
     if len(majors) > 1:
@@ -128,7 +118,7 @@ def _compatibility(cat: Catalog, f: LockedFile) -> list[CheckFinding]:
     python = f.python or "3.12"
     indexes = [value.rstrip("/") for option, value, _ in f.options if option in ("--index-url", "-i", "--index")]
     if f.kind == "requirements" and not indexes:
-        indexes = ["https://pypi.org/simple"]
+        indexes = [PYPI_INDEX]
     for fw in cat.frameworks.values():
         pin = pins.get(fw.distribution)
         if pin is None or pin.version is None:
@@ -168,8 +158,7 @@ def _compatibility(cat: Catalog, f: LockedFile) -> list[CheckFinding]:
 
 def _variant(cat: Catalog, fw: Framework, release, version: Version, pins: dict, platform: str):
     if version.local:
-        label = version.local.replace("_", ".")
-        return release.variant("cpu-index" if label == "cpu" and release.variant("cpu-index") else label)
+        return facts.labelled_variant(release, version.local)
     gpu_libs = any(LIBRARY_RE.match(name) for name in pins)
     candidates = [v for v in release.variants if v.index == "pypi" and platform in v.pypi_default]
     preferred = [v for v in candidates if (v.accelerator == "cuda") == gpu_libs]

@@ -441,11 +441,12 @@ def catalog() -> None:
 def catalog_show(ctx: click.Context, release: str, as_json: bool) -> None:
     """Print one release's facts: RELEASE is a name with an optional specifier (torch==2.8.0, jax)."""
     from . import show
+    from .request import UsageError
 
     cat = _load(ctx)
     try:
         facts = show.release_facts(cat, release)
-    except show.LookupFailure as exc:
+    except UsageError as exc:
         raise Failure(str(exc)) from None
     if as_json:
         _echo_json(facts)

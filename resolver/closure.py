@@ -112,8 +112,8 @@ def merge(lock: LockSet, pylock_text: str) -> LockSet:
 
     from packaging.pylock import Pylock
 
-    from .doctor import _cuda_major_of
     from .lockset import wheel_fits
+    from .platforms import cuda_majors
 
     try:
         answer = Pylock.from_dict(tomllib.loads(pylock_text))
@@ -122,7 +122,7 @@ def merge(lock: LockSet, pylock_text: str) -> LockSet:
         raise LockError(f"uv's lock cannot be read: {exc}") from None
     ours = {p.name: p for p in lock.packages}
     target = lock.solution.target
-    packages, majors = [], {}
+    packages = []
     for p in answer.packages:
         name = canonicalize_name(p.name)
         version = str(p.version)
@@ -135,14 +135,12 @@ def merge(lock: LockSet, pylock_text: str) -> LockSet:
         mine = ours.get(name)
         if mine is not None and mine.version != version and version.split("+")[0] != mine.version:
             raise LockError(f"uv moved {name} from the solved {mine.version} to {version}; refusing the lock")
-        major = _cuda_major_of(name, version)
-        if major:
-            majors.setdefault(major, []).append(name)
         packages.append(mine._replace(wheels=wheels, version=version) if mine else
                         LockedPackage(name, version, "dependency", PYPI_SIMPLE, (), None, wheels))
     missing = sorted(set(ours) - {p.name for p in packages})
     if missing:
         raise LockError(f"uv's closure lacks the solved {', '.join(missing)}; refusing the lock")
+    majors = cuda_majors((p.name, p.version) for p in packages)
     if len(majors) > 1:
         raise LockError("uv's closure holds GPU libraries of two CUDA majors ("
                         + "; ".join(f"CUDA {m}: {', '.join(v)}" for m, v in sorted(majors.items())) + "); refusing the lock")

@@ -8,7 +8,6 @@ JAX plugins installed), then checked against the driver, the GPUs and the instal
 
 from __future__ import annotations
 
-import re
 from typing import Iterable, NamedTuple
 
 from packaging.utils import canonicalize_name
@@ -16,12 +15,11 @@ from packaging.version import InvalidVersion, Version
 
 from . import facts
 from .catalog import Catalog, Framework, Release, Variant, split_requirement
-from .platforms import LIBRARY_RE
+from .platforms import LIBRARY_RE, cuda_majors
 from .probe import Machine
 from .request import GpuTarget, Target, driver_key
 from .solver import kernel_coverage
 
-_MAJOR_SUFFIX = re.compile(r"-cu(\d+)$")
 
 
 class Installed(NamedTuple):
@@ -69,17 +67,6 @@ def _platform(machine: Machine) -> str | None:
     return None
 
 
-def _cuda_major_of(name: str, version: str) -> str | None:
-    """The CUDA major a GPU-library wheel belongs to: its -cuXX suffix, else (CUDA 13's unsuffixed
-    wheels) the major of its own version when that is a CUDA version."""
-    m = _MAJOR_SUFFIX.search(name)
-    if m:
-        return m.group(1)
-    if name in ("nvidia-cuda-runtime", "cuda-toolkit", "nvidia-cuda-nvrtc", "nvidia-nvjitlink"):
-        return version.split(".")[0]
-    return None
-
-
 def match_build(cat: Catalog, fw: Framework, dist: Installed, installed: dict[str, Installed],
                 platform: str | None) -> tuple[Release | None, Variant | None]:
     """The catalogued release and build an installed framework is."""
@@ -91,9 +78,7 @@ def match_build(cat: Catalog, fw: Framework, dist: Installed, installed: dict[st
     if release is None or platform is None:
         return release, None
     if parsed.local:  # torch 2.8.0+cu128, 2.8.0+cpu
-        label = parsed.local.replace("_", ".")
-        name = "cpu-index" if label == "cpu" and release.variant("cpu-index") else label
-        return release, release.variant(name)
+        return release, facts.labelled_variant(release, parsed.local)
     plugins = [v for v in release.variants if v.packages and all(
         split_requirement(p)[0] in installed for p in v.packages)]
     if plugins:  # jax with jax-cuda12-plugin installed, tensorflow with tensorflow-metal
@@ -189,11 +174,7 @@ def diagnose(cat: Catalog, machine: Machine, dists: Iterable[Installed]) -> Repo
                 findings.append(Finding("error", "library", f"{fw.distribution} {dist.version} needs {req}; "
                                         f"{req.name} {have.version} is installed", f"pip install '{req}'"))
     libs = sorted((d.name, d.version) for d in installed.values() if LIBRARY_RE.match(d.name))
-    majors: dict[str, list[str]] = {}
-    for name, version in libs:
-        major = _cuda_major_of(name, version)
-        if major:
-            majors.setdefault(major, []).append(f"{name} {version}")
+    majors = {m: [pin.replace("==", " ") for pin in pins] for m, pins in cuda_majors(libs).items()}
     if len(majors) > 1:
         shown = "; ".join(f"CUDA {m}: {', '.join(v[:3])}{'...' if len(v) > 3 else ''}" for m, v in sorted(majors.items()))
         clash = [k for k in ("cudnn", "nccl") if sum(any(k in e for e in v) for v in majors.values()) > 1]

@@ -9,7 +9,6 @@ from __future__ import annotations
 import shlex
 
 from packaging.specifiers import SpecifierSet
-from packaging.version import Version
 
 from .catalog import Catalog
 from .request import Request, StackItem, Target, driver_key
@@ -183,6 +182,3 @@ def explain_clash(cat: Catalog, request: Request, target: Target, suggest: bool 
     suggestions = _suggest(cat, request, target, items) if suggest else []
     return Conflict(request, target, causes[0].text, tuple(causes), tuple(suggestions))
 
-
-def newest(versions) -> str:
-    return max(versions, key=Version)

@@ -11,7 +11,7 @@ import html
 import json
 
 from .catalog import Catalog
-from .matrix import TARGETS, Cell, cells
+from .matrix import Cell, cells
 from .request import GpuTarget
 
 # Drivers users commonly have, one per CUDA floor step (NVIDIA's release notes table).

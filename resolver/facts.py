@@ -10,7 +10,7 @@ from typing import NamedTuple
 from packaging.specifiers import SpecifierSet
 
 from .catalog import Catalog, Framework, PypiRelease, Release, Variant, canonicalize_name
-from .platforms import PLATFORMS, Req, requirements_for, wheel_pythons  # noqa: F401 (re-exported)
+from .platforms import Req, requirements_for
 from .platforms import _pykey as rel_key
 
 
@@ -90,6 +90,13 @@ def requires(cat: Catalog, fw: Framework, release: Release, variant: Variant, pl
     return requirements_for(cat, group.parsed, platform, python, extras)
 
 
+def labelled_variant(release: Release, local: str) -> Variant | None:
+    """The build a local version label names: 2.8.0+cu128 -> cu128, +rocm6.1 -> rocm6.1, and +cpu
+    -> the framework index's CPU build where the release has one."""
+    label = local.replace("_", ".")
+    return release.variant("cpu-index" if label == "cpu" and release.variant("cpu-index") else label)
+
+
 def driver_floor(cat: Catalog, variant: Variant, os_family: str) -> DriverFloor:
     """The driver floor of a CUDA build on ``os_family`` ("linux" or "windows")."""
     if variant.accelerator != "cuda" or variant.cuda is None:
@@ -101,10 +108,6 @@ def driver_floor(cat: Catalog, variant: Variant, os_family: str) -> DriverFloor:
     full = toolkit.driver_min.get(os_family) if toolkit else None
     compat = major.minor_compat_driver.get(os_family) if major else None
     return DriverFloor(full, compat or full)
-
-
-def all_platforms() -> tuple[str, ...]:
-    return PLATFORMS
 
 
 def companion_versions(cat: Catalog, fw: Framework, version: str, companion: str, exact: bool = True) -> list[str]:

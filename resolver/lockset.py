@@ -13,11 +13,11 @@ import re
 from typing import NamedTuple
 
 from .catalog import Catalog, canonicalize_name
+from .platforms import PYPI_INDEX as PYPI_SIMPLE
 from .platforms import wheel_platforms
 from .request import Request, Target
 from .solver import Package, Solution
 
-PYPI_SIMPLE = "https://pypi.org/simple"
 _CP = re.compile(r"^cp3(\d+)$")
 
 

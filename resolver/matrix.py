@@ -128,23 +128,27 @@ def format_table(manifests: list[dict]) -> str:
     return "\n".join(lines)
 
 
-def command(m: dict) -> str:
-    from .explain import command_line
-    from .request import Request, Target
-
-    t = m["target"]
+def _cell(m: dict) -> tuple[Request, Target]:
+    """The request and target a manifest was solved for."""
     from packaging.specifiers import SpecifierSet
 
+    t = m["target"]
     stack = tuple(StackItem(i["framework"], SpecifierSet(i["specifier"]), i["framework"]) for i in m["request"]["stack"])
     gpus = tuple(GpuTarget(g["name"], g["compute_capability"]) for g in t["gpus"])
-    return command_line(Request(stack, m["request"]["accelerator"], m["request"]["rocm"], m["request"]["cuda"]),
-                        Target(t["os"], t["arch"], t["python"], gpus, t["driver"]))
+    return (Request(stack, m["request"]["accelerator"], m["request"]["rocm"], m["request"]["cuda"]),
+            Target(t["os"], t["arch"], t["python"], gpus, t["driver"]))
+
+
+def command(m: dict) -> str:
+    from .explain import command_line
+
+    return command_line(*_cell(m))
 
 
 def _name(m: dict) -> str:
-    t = m["target"]
-    return (f"{'-'.join(i['framework'] for i in m['request']['stack'])}-{m['request']['accelerator']}-"
-            f"{t['os']}-{t['arch']}-py{t['python'].replace('.', '')}")
+    from .lockset import lockset_name
+
+    return lockset_name(*_cell(m))
 
 
 def format_github(manifests: list[dict]) -> str:

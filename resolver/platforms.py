@@ -18,6 +18,7 @@ _ENV = {
     "macos-x86_64": {"sys_platform": "darwin", "platform_system": "Darwin", "platform_machine": "x86_64", "os_name": "posix"},
 }
 PLATFORMS = tuple(_ENV)
+PYPI_INDEX = "https://pypi.org/simple"  # the one default package index
 PYTHONS = tuple(f"3.{minor}" for minor in range(8, 16))  # marker results are precomputed for these
 ALL_PLATFORMS = PLATFORMS
 LIBRARY_RE = re.compile(r"^(nvidia-|cuda-|tensorrt)")  # GPU-library distributions shared between frameworks
@@ -143,3 +144,28 @@ def wheel_platforms(filename: str) -> tuple[str, ...]:
     for tag in filename[:-4].rsplit("-", 1)[1].split("."):
         out.update(platform_of(tag))
     return tuple(p for p in ALL_PLATFORMS if p in out)
+
+
+_MAJOR_SUFFIX = re.compile(r"-cu(\d+)$")
+
+
+def cuda_major_of(name: str, version: str) -> str | None:
+    """The CUDA major a GPU-library wheel belongs to: its -cuXX suffix, else (CUDA 13's unsuffixed
+    wheels) the major of its own version when that is a CUDA version."""
+    m = _MAJOR_SUFFIX.search(name)
+    if m:
+        return m.group(1)
+    if name in ("nvidia-cuda-runtime", "cuda-toolkit", "nvidia-cuda-nvrtc", "nvidia-nvjitlink"):
+        return version.split(".")[0]
+    return None
+
+
+def cuda_majors(pins) -> dict[str, list[str]]:
+    """CUDA major -> the "name==version" pins of GPU-library wheels that belong to it, from
+    (name, version) pairs; more than one key means two majors side by side."""
+    majors: dict[str, list[str]] = {}
+    for name, version in pins:
+        major = cuda_major_of(name, version or "") if LIBRARY_RE.match(name) else None
+        if major:
+            majors.setdefault(major, []).append(f"{name}=={version}")
+    return majors

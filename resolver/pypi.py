@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import concurrent.futures
 import email.parser
-import functools
 import json
 import lzma
 import re
@@ -32,9 +31,9 @@ from packaging.utils import InvalidWheelFilename, canonicalize_name, parse_wheel
 from packaging.version import InvalidVersion, Version
 
 from . import __version__
-from .platforms import ALL_PLATFORMS, LIBRARY_RE, platform_of, wheel_platforms  # noqa: F401 (re-exported)
+from .platforms import ALL_PLATFORMS, LIBRARY_RE, PYPI_INDEX, wheel_platforms
 
-PYPI_SIMPLE = "https://pypi.org/simple/"
+PYPI_SIMPLE = PYPI_INDEX + "/"
 SIMPLE_JSON = "application/vnd.pypi.simple.v1+json"
 RECORDING_FORMAT = "envsolve.recording/1"
 

@@ -5,18 +5,18 @@ from __future__ import annotations
 import shlex
 
 from . import __version__
+from .platforms import PYPI_INDEX as PYPI_SIMPLE
 from .request import driver_key
 from .solver import Conflict, Solution
 
 SCHEMA = "envsolve.solution/1"
-PYPI_SIMPLE = "https://pypi.org/simple"
 
 
 def _index(index: str) -> str:
     return PYPI_SIMPLE if index == "pypi" else index
 
 
-def _request(r, t) -> dict:
+def _request(r) -> dict:
     return {
         "stack": [{"framework": i.framework, "specifier": str(i.spec)} for i in r.stack],
         "accelerator": r.accelerator,
@@ -79,7 +79,7 @@ def manifest(result: Solution | Conflict, catalog_digest: str | None = None) -> 
         "status": "ok" if isinstance(result, Solution) else "conflict",
         "envsolve": __version__,
         "catalog_digest": catalog_digest,
-        "request": _request(result.request, result.target),
+        "request": _request(result.request),
         "target": _target(result.target),
     }
     if isinstance(result, Solution):

@@ -13,7 +13,6 @@ from packaging.specifiers import InvalidSpecifier, SpecifierSet
 
 from .catalog import Catalog, Framework, Gpu
 
-OS_CHOICES = ("linux", "windows", "wsl2", "macos")
 ARCH_ALIASES = {"x86_64": "x86_64", "amd64": "x86_64", "x64": "x86_64", "aarch64": "aarch64", "arm64": "aarch64"}
 _DRIVER = re.compile(r"^\d{2,4}(\.\d{1,3}){1,2}$")
 _PYTHON = re.compile(r"^3\.\d{1,2}$")
@@ -110,19 +109,24 @@ def parse_cuda_pin(text: str) -> str:
     return text
 
 
+def parse_item(text: str) -> tuple[str, SpecifierSet]:
+    """``pytorch==2.5.*`` -> ("pytorch", SpecifierSet("==2.5.*"))."""
+    m = _STACK_ITEM.match(text)
+    if not m:
+        raise UsageError(f"cannot read {text!r}: expected NAME or NAME<specifier>, e.g. torch==2.8.0")
+    try:
+        return m.group(1), SpecifierSet(m.group(2))
+    except InvalidSpecifier:
+        raise UsageError(f"{m.group(2)!r} is not a valid version specifier (try ==2.8.0, >=2.5 or ==2.5.*)") from None
+
+
 def parse_stack(cat: Catalog, text: str) -> tuple[StackItem, ...]:
     """``tensorflow+pytorch``, ``pytorch==2.5.*``, ``jax>=0.6+torch`` -> stack items."""
     items: list[StackItem] = []
     seen: set[str] = set()
     for part in _split_stack(text):
-        m = _STACK_ITEM.match(part)
-        if not m:
-            raise UsageError(f"cannot read {part!r} in {text!r}: expected NAME or NAME<specifier>, e.g. torch==2.8.0")
-        fw = lookup_framework(cat, m.group(1))
-        try:
-            spec = SpecifierSet(m.group(2))
-        except InvalidSpecifier:
-            raise UsageError(f"{m.group(2)!r} is not a valid version specifier (try ==2.8.0, >=2.5 or ==2.5.*)") from None
+        name, spec = parse_item(part)
+        fw = lookup_framework(cat, name)
         if fw.name in seen:
             raise UsageError(f"{fw.name} appears twice in {text!r}")
         seen.add(fw.name)

@@ -2,51 +2,23 @@
 
 from __future__ import annotations
 
-import difflib
-import re
-
-from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import Version
 
 from . import facts
-from .catalog import Catalog, Framework
+from .catalog import Catalog
+from .platforms import PLATFORMS, wheel_pythons
+from .request import UsageError, lookup_framework, parse_item
 from .facts import companion_versions
-
-_SPEC = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*(.*)$")
-
-
-class LookupFailure(Exception):
-    """The name or version asked for is not in the catalog (message suggests the closest)."""
-
-
-def find_framework(cat: Catalog, name: str) -> Framework:
-    fw = cat.framework(name)
-    if fw is not None:
-        return fw
-    names = sorted({n for f in cat.frameworks.values() for n in (f.name, f.distribution, *f.aliases)})
-    close = difflib.get_close_matches(name.lower(), names, n=1)
-    hint = f"; did you mean {close[0]!r}?" if close else f" (known: {', '.join(names)})"
-    raise LookupFailure(f"unknown framework {name!r}{hint}")
-
-
-def parse_spec(text: str) -> tuple[str, SpecifierSet]:
-    m = _SPEC.match(text)
-    if not m:
-        raise LookupFailure(f"cannot read {text!r}: expected NAME or NAME<specifier>, e.g. torch==2.8.0")
-    try:
-        return m.group(1), SpecifierSet(m.group(2).strip())
-    except InvalidSpecifier:
-        raise LookupFailure(f"bad version specifier {m.group(2).strip()!r} in {text!r}") from None
 
 
 def release_facts(cat: Catalog, text: str) -> dict:
-    name, spec = parse_spec(text)
-    fw = find_framework(cat, name)
+    name, spec = parse_item(text)
+    fw = lookup_framework(cat, name)
     matching = [r for r in fw.releases if spec.contains(r.version, prereleases=True)]
     if not matching:
         versions = sorted((r.version for r in fw.releases), key=Version)
         span = f"{versions[0]} to {versions[-1]}" if versions else "none"
-        raise LookupFailure(f"no {fw.name} release in the catalog matches {str(spec)!r} (catalogued: {span})")
+        raise UsageError(f"no {fw.name} release in the catalog matches {str(spec)!r} (catalogued: {span})")
     release = max(matching, key=lambda r: Version(r.version))
     rel = facts.pypi_release(cat, fw, release)
     out: dict = {
@@ -62,12 +34,12 @@ def release_facts(cat: Catalog, text: str) -> dict:
         from .platforms import wheel_platforms
 
         wheels = rel.wheels()
-        platforms = sorted({p for w in wheels for p in wheel_platforms(w[0])}, key=facts.PLATFORMS.index)
+        platforms = sorted({p for w in wheels for p in wheel_platforms(w[0])}, key=PLATFORMS.index)
         out["pypi"] = {
             "requires_python": rel.requires_python,
             "yanked": rel.yanked,
             "wheels": len(wheels),
-            "platforms": {p: list(facts.wheel_pythons(w[0] for w in wheels if p in wheel_platforms(w[0])))
+            "platforms": {p: list(wheel_pythons(w[0] for w in wheels if p in wheel_platforms(w[0])))
                           for p in platforms},
             "source": f"https://pypi.org/simple/{fw.distribution}/",
         }

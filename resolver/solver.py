@@ -430,7 +430,6 @@ class _Req(NamedTuple):
     identifier: str
     spec: SpecifierSet | None  # libraries
     major: str | None  # cuda-major
-    owner: str  # who asks, for explanations
 
     @property
     def name(self) -> str:
@@ -501,9 +500,9 @@ def _provider(cat: Catalog, pools: dict[str, list[Candidate]], order: list[str],
         def get_dependencies(self, candidate):
             if not isinstance(candidate, Candidate):
                 return []
-            deps = [_Req(name, spec, None, candidate.describe()) for name, spec in sorted(candidate.libs.items())]
+            deps = [_Req(name, spec, None) for name, spec in sorted(candidate.libs.items())]
             if candidate.cuda_major:
-                deps.append(_Req(CUDA_MAJOR, None, candidate.cuda_major, candidate.describe()))
+                deps.append(_Req(CUDA_MAJOR, None, candidate.cuda_major))
             return deps
 
     return Provider()
@@ -594,7 +593,7 @@ def solve(cat: Catalog, request: Request, target: Target, *, explain: bool = Tru
     from resolvelib import BaseReporter, Resolver
     from resolvelib.resolvers import ResolutionImpossible, ResolutionTooDeep
 
-    root = [_Req(name, None, None, "request") for name in names]
+    root = [_Req(name, None, None) for name in names]
     resolver = Resolver(_provider(cat, pools, names, target.platform), BaseReporter())
     try:
         result = resolver.resolve(root, max_rounds=MAX_ROUNDS)
@@ -630,8 +629,3 @@ def solve(cat: Catalog, request: Request, target: Target, *, explain: bool = Tru
             warnings.append(f"{cand.describe()}: needs a system install of CUDA {cand.variant.cuda} and cuDNN {cand.variant.cudnn}")
     return Solution(request, target, chosen, libraries, tuple(warnings))
 
-
-def iter_stack_solutions(cat: Catalog, request: Request, target: Target) -> Iterator[Solution | Conflict]:
-    """Each framework of the stack alone (for 'split the stack' suggestions)."""
-    for item in request.stack:
-        yield solve(cat, request._replace(stack=(item,)), target, explain=False)

@@ -181,7 +181,7 @@ def _wheel(folder: Path, name: str, version: str, tags: str, requires: list[str]
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w") as zf:
         info = f"{dist}-{version}.dist-info"
-        meta = [f"Metadata-Version: 2.1", f"Name: {name}", f"Version: {version}"] + [f"Requires-Dist: {r}" for r in requires]
+        meta = ["Metadata-Version: 2.1", f"Name: {name}", f"Version: {version}"] + [f"Requires-Dist: {r}" for r in requires]
         for path, text in ((f"{info}/METADATA", "\n".join(meta) + "\n"),
                            (f"{info}/WHEEL", f"Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: true\nTag: {tags}\n"),
                            (f"{info}/RECORD", "")):
