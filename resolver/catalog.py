@@ -17,6 +17,7 @@ from collections.abc import Mapping
 from typing import Any, Iterator, NamedTuple
 
 from . import __version__
+from .errors import InputError
 
 CATALOG_ENV = "ENVSOLVE_CATALOG_DIR"
 CACHE_ENV = "ENVSOLVE_CACHE_DIR"
@@ -40,7 +41,7 @@ class Diagnostic(NamedTuple):
         return f"{where}{label} {prefix}{self.message}"
 
 
-class CatalogError(Exception):
+class CatalogError(InputError):
     """The catalog cannot be loaded; ``diagnostics`` lists every problem found."""
 
     def __init__(self, diagnostics: list[Diagnostic]):
@@ -73,10 +74,25 @@ class Toolkit(NamedTuple):
 
 class CudaMajor(NamedTuple):
     major: str
+    libraries: str  # "suffixed" (nvidia-cublas-cu12) or "unsuffixed" (nvidia-cublas; cuDNN/NCCL keep -cu13)
     minor_compat_driver: dict[str, str]
     archs: tuple[str, ...]
     source: tuple[str, ...]
     where: Where
+
+
+class LibraryNaming(NamedTuple):
+    """How CUDA-major GPU-library distributions are named (cuda.yaml ``libraries``)."""
+
+    suffix: str  # "-cu{major}"
+    versioned_by_cuda: frozenset[str]  # unsuffixed distributions whose version is the CUDA version
+
+
+class MatrixDefaults(NamedTuple):
+    """What ``envsolve matrix`` and ``explore`` cover by default (os.yaml ``matrix``)."""
+
+    pythons: tuple[str, ...]
+    targets: tuple[tuple[str, str, tuple[str, ...]], ...]  # (os, arch, accelerators)
 
 
 class Gpu(NamedTuple):
@@ -212,6 +228,10 @@ class Catalog(NamedTuple):
     files: dict[str, str]  # file name inside the catalog folder -> sha256
     toolkits: dict[str, Toolkit]
     majors: dict[str, CudaMajor]
+    library_naming: LibraryNaming
+    architectures: tuple[str, ...]  # GPU architecture names
+    pythons: tuple[str, ...]  # CPython versions known, oldest first
+    matrix: MatrixDefaults
     gpus: tuple[Gpu, ...]
     oses: dict[str, OsInfo]
     distributions: dict[str, str]  # distribution id -> glibc
@@ -506,13 +526,20 @@ class _Builder:
         majors = {}
         for i, m in enumerate(cuda.get("majors", [])):
             where = Where(cuda_file, ("majors", i), f"majors[{m['major']}]")
-            majors[m["major"]] = CudaMajor(m["major"], m["minor_compat_driver"], tuple(m["archs"]), _src(m, ids=_ids(cuda)), where)
+            majors[m["major"]] = CudaMajor(m["major"], m["libraries"], m["minor_compat_driver"], tuple(m["archs"]),
+                                           _src(m, ids=_ids(cuda)), where)
+        naming = LibraryNaming(cuda["libraries"]["suffix"], frozenset(cuda["libraries"]["versioned_by_cuda"]))
 
         gpus_file, gdata = parts["gpus"][0]
+        architectures = tuple(a["name"] for a in gdata.get("architectures", []))
         gpus = []
         seen_alias: dict[str, str] = {}
         for i, g in enumerate(gdata.get("gpus", [])):
             where = Where(gpus_file, ("gpus", i), f"gpus[{g['name']}]")
+            if g["architecture"] not in architectures:
+                self.fail(gpus_file, ("gpus", i, "architecture"), f"{where.label}.architecture",
+                          f"{g['architecture']!r} is not one of the architectures listed in this file "
+                          f"({', '.join(architectures)})")
             aliases = tuple(g.get("aliases", ()))
             for j, alias in enumerate((g["name"],) + aliases):
                 folded = alias.casefold()
@@ -533,6 +560,10 @@ class _Builder:
             for s in odata.get("support", [])
         )
         legacy = dict(odata.get("manylinux", {}).get("legacy", {}))
+        known_pythons = tuple(odata["pythons"]["versions"])
+        mdata = odata.get("matrix", {"pythons": [], "targets": []})
+        matrix = MatrixDefaults(tuple(mdata["pythons"]),
+                                tuple((t["os"], t["arch"], tuple(t["accelerators"])) for t in mdata["targets"]))
 
         frameworks = {}
         for file, fdata in parts["framework"]:
@@ -568,8 +599,9 @@ class _Builder:
                                                          groups, where, pythons)
                 pypi[pdata["project"]] = PypiProject(pdata["project"], _src(pdata), releases, file)
 
-        return Catalog(root, key, files, toolkits, majors, tuple(gpus), oses, distributions, legacy, support,
-                       frameworks, LazyProjects.of(pypi), libraries, self.marker_table(), self.lines)
+        return Catalog(root, key, files, toolkits, majors, naming, architectures, known_pythons, matrix, tuple(gpus),
+                       oses, distributions, legacy, support, frameworks, LazyProjects.of(pypi), libraries,
+                       self.marker_table(known_pythons), self.lines)
 
     def parse_requires(self, lines) -> tuple[tuple, ...]:
         """Parse requirement lines once, at build time, so solving needs no PEP 508 parser."""
@@ -584,23 +616,23 @@ class _Builder:
             out.append((canonicalize_name(req.name), tuple(sorted(req.extras)), str(req.specifier), marker))
         return tuple(out)
 
-    def marker_table(self) -> dict[str, dict[str, int]]:
+    def marker_table(self, pythons: tuple[str, ...]) -> dict[str, dict[str, int]]:
         """Where each distinct marker holds, evaluated with packaging once per catalog build:
-        marker -> {extra: bitmask over (platform, CPython 3.8-3.15)}. Only the extras a marker
-        names are listed; for any other extra it evaluates as with no extra ("")."""
+        marker -> {extra: bitmask over (platform, each of the catalog's ``pythons``)}. Only the
+        extras a marker names are listed; for any other extra it evaluates as with no extra ("")."""
         import re
 
         from packaging.markers import Marker
 
-        from .platforms import PLATFORMS, PYTHONS, environment
+        from .platforms import PLATFORMS, environment
 
         table = {}
         for text in sorted(self.marker_texts):
             marker = Marker(text)
             extras = {""} | set(re.findall(r"extra\s*==\s*[\"']([^\"']+)[\"']", text))
             table[text] = {
-                extra: sum(1 << (i * len(PYTHONS) + j)
-                           for i, platform in enumerate(PLATFORMS) for j, python in enumerate(PYTHONS)
+                extra: sum(1 << (i * len(pythons) + j)
+                           for i, platform in enumerate(PLATFORMS) for j, python in enumerate(pythons)
                            if marker.evaluate(environment(platform, python) | {"extra": extra}))
                 for extra in sorted(extras)
             }

@@ -10,12 +10,13 @@ from typing import Iterable, NamedTuple
 
 from packaging.version import InvalidVersion, Version
 
-from . import facts
-from .catalog import Catalog, Framework
+from .catalog import Catalog, Framework, Release, Variant
 from .lockread import LockedFile, LockParseError, read
-from .platforms import LIBRARY_RE, PYPI_INDEX, cuda_majors
-from .request import GpuTarget, driver_key
-from .solver import kernel_coverage
+from .platforms import PYPI_INDEX
+from .rules import builds, driver, kernels
+from .rules.libraries import cuda_majors, cuda_of_label, is_library
+from .rules.platform import driver_family
+from .rules.target import GpuTarget
 
 LOCKFILE_NAMES = ("requirements*.txt", "pylock*.toml", "conda-lock.yml", "envsolve.json")
 
@@ -105,11 +106,11 @@ def _integrity(path: Path, f: LockedFile) -> list[CheckFinding]:
 def _compatibility(cat: Catalog, f: LockedFile) -> list[CheckFinding]:
     out = []
     pins = {p.name: p for p in f.pins}
-    majors = cuda_majors((p.name, p.version) for p in f.pins)
+    majors = cuda_majors(cat, ((p.name, p.version) for p in f.pins))
     for p in f.pins:
-        if not LIBRARY_RE.match(p.name) and p.version and "+cu" in p.version:
-            label = p.version.split("+cu")[1]
-            majors.setdefault(label[:-1] if len(label) == 3 else label[:2], []).append(f"{p.name}=={p.version}")
+        cuda = cuda_of_label(p.version.split("+", 1)[1]) if p.version and "+" in p.version and not is_library(p.name) else None
+        if cuda:
+            majors.setdefault(cuda.split(".")[0], []).append(f"{p.name}=={p.version}")
     if len(majors) > 1:
         shown = "; ".join(f"CUDA {m}: {', '.join(v[:2])}" for m, v in sorted(majors.items()))
         out.append(CheckFinding("error", f.path, None, f"two CUDA majors in one environment ({shown}); their cuDNN/NCCL "
@@ -145,8 +146,8 @@ def _compatibility(cat: Catalog, f: LockedFile) -> list[CheckFinding]:
         if variant.broken:
             out.append(CheckFinding("error", f.path, pin.line, f"{fw.distribution} {pin.version} ({variant.name}) is marked "
                                     f"broken: {variant.broken}"))
-        for req in facts.requires(cat, fw, release, variant, platform, python):
-            if not LIBRARY_RE.match(req.name) or req.name not in pins:
+        for req in builds.requires(cat, fw, release, variant, platform, python):
+            if not is_library(req.name) or req.name not in pins:
                 continue
             have = pins[req.name].version
             if have and str(req.specifier) and not req.specifier.contains(have, prereleases=True):
@@ -156,10 +157,11 @@ def _compatibility(cat: Catalog, f: LockedFile) -> list[CheckFinding]:
     return out
 
 
-def _variant(cat: Catalog, fw: Framework, release, version: Version, pins: dict, platform: str):
+def _variant(cat: Catalog, fw: Framework, release: Release, version: Version, pins: dict[str, object],
+             platform: str) -> Variant | None:
     if version.local:
-        return facts.labelled_variant(release, version.local)
-    gpu_libs = any(LIBRARY_RE.match(name) for name in pins)
+        return builds.labelled_variant(release, version.local)
+    gpu_libs = any(is_library(name) for name in pins)
     candidates = [v for v in release.variants if v.index == "pypi" and platform in v.pypi_default]
     preferred = [v for v in candidates if (v.accelerator == "cuda") == gpu_libs]
     return (preferred or candidates or [None])[0]
@@ -181,30 +183,37 @@ def _lock_set(cat: Catalog, path: Path, f: LockedFile, fleet: Fleet | None) -> l
         out.append(CheckFinding("stale", f.path, None, "generated from another catalog than the current one",
                                 lock.get("command")))
     if fleet is not None:
-        out += _fleet(f, meta, fleet)
+        out += _fleet(cat, f, meta, fleet)
     return out
 
 
-def _fleet(f: LockedFile, meta: dict, fleet: Fleet) -> list[CheckFinding]:
+def _fleet(cat: Catalog, f: LockedFile, meta: dict, fleet: Fleet) -> list[CheckFinding]:
+    """The lock set's recorded GPU support and driver floor against the fleet, by the same rules the
+    solver and the install scripts apply."""
     out = []
     system = meta.get("system") or {}
-    os_name = fleet.os or meta["target"]["os"]
-    family = "linux" if os_name == "linux" else "windows"
-    floor = (system.get("driver_min") or {}).get(family) or {}
-    if fleet.driver and floor:
-        have = driver_key(fleet.driver)
-        full, compat = floor.get("full"), floor.get("minor_compat")
-        if compat and have < driver_key(compat):
-            out.append(CheckFinding("error", f.path, None, f"needs driver >= {full or compat}; the {fleet.driver} nodes "
-                                    f"cannot run it (below even the minor-version-compatibility floor {compat})"))
-        elif full and have < driver_key(full):
-            out.append(CheckFinding("warning", f.path, None, f"wants driver >= {full}; the {fleet.driver} nodes run it "
-                                    "only through CUDA minor-version compatibility (no PTX JIT)"))
-    archs = system.get("compute_capabilities") or []
-    ptx = system.get("ptx") or []
-    if archs or ptx:
-        for gpu in fleet.gpus:
-            if kernel_coverage(gpu, archs, ptx) is None:
-                out.append(CheckFinding("error", f.path, None, f"{gpu.describe()} has no kernels in this lock set "
-                                        f"(built for {' '.join(archs)})"))
+    family = driver_family(cat, fleet.os or meta["target"]["os"])
+    jit = False
+    support = system.get("gpu_support")
+    for gpu in fleet.gpus:
+        if support is not None:
+            how = (kernels.Coverage.SASS if gpu.compute_capability in support.get("sass", ()) else
+                   kernels.Coverage.PTX if gpu.compute_capability in support.get("ptx", ()) else kernels.Coverage.NONE)
+        else:  # a set written before gpu_support was recorded
+            how = kernels.coverage(gpu.compute_capability, system.get("compute_capabilities") or [], system.get("ptx") or [])
+        if how is kernels.Coverage.NONE and (support is not None or system.get("compute_capabilities")):
+            out.append(CheckFinding("error", f.path, None, f"{gpu.describe()} has no kernels in this lock set "
+                                    f"(built for {' '.join(system.get('compute_capabilities') or []) or 'unknown'})"))
+        jit = jit or how is kernels.Coverage.PTX
+    floor_data = (system.get("driver_min") or {}).get(family) if family else None
+    if fleet.driver and floor_data:
+        floor = driver.DriverFloor(family or "linux", floor_data.get("full"), floor_data.get("minor_compat"))
+        verdict = driver.verdict(floor, fleet.driver, needs_jit=jit)
+        if verdict.support is driver.Support.BELOW:
+            out.append(CheckFinding("error", f.path, None, f"needs driver >= {floor.full or floor.compat}; the {fleet.driver} nodes "
+                                    f"cannot run it" + (" (below even the minor-version-compatibility floor "
+                                                        f"{floor.compat})" if floor.compat and not jit else "")))
+        elif verdict.support is driver.Support.MINOR_COMPAT:
+            out.append(CheckFinding("warning", f.path, None, f"wants driver >= {floor.full}; the {fleet.driver} nodes "
+                                    "run it only through CUDA minor-version compatibility (no PTX JIT)"))
     return out

@@ -12,6 +12,7 @@ from pathlib import Path
 import click
 
 from . import __version__
+from .errors import EnvsolveError, NetworkError
 
 EXIT_OK, EXIT_FINDINGS, EXIT_INPUT, EXIT_NETWORK, EXIT_INTERNAL = 0, 1, 2, 3, 70
 
@@ -19,9 +20,15 @@ EXIT_OK, EXIT_FINDINGS, EXIT_INPUT, EXIT_NETWORK, EXIT_INTERNAL = 0, 1, 2, 3, 70
 class Failure(Exception):
     """An expected failure: message for stderr, and the exit code."""
 
-    def __init__(self, message: str, code: int = EXIT_INPUT):
+    def __init__(self, message: str, code: int = EXIT_INPUT, preformatted: bool = False):
         super().__init__(message)
         self.code = code
+        self.preformatted = preformatted  # already has its "error: " prefixes (one per line)
+
+
+def _code(exc: EnvsolveError) -> int:
+    """The exit code of a typed failure: 3 when a network was the problem, else 2."""
+    return EXIT_NETWORK if isinstance(exc, NetworkError) else EXIT_INPUT
 
 
 def _load(ctx: click.Context, keep_lines: bool = False):
@@ -31,7 +38,7 @@ def _load(ctx: click.Context, keep_lines: bool = False):
     try:
         return load(root, keep_lines=keep_lines)
     except CatalogError as exc:
-        raise Failure("\n".join(f"error: {d}" for d in exc.diagnostics)) from None
+        raise Failure("\n".join(f"error: {d}" for d in exc.diagnostics), preformatted=True) from None
 
 
 def _echo_json(data) -> None:
@@ -116,33 +123,31 @@ def solve_cmd(ctx: click.Context, stack: str, accelerator: str | None, rocm: str
     Without --gpu/--cpu/--rocm: CUDA when a GPU, driver or CUDA pin is given, else CPU.
     Exit codes: 0 a solution, 1 no solution (with the reasons), 2 bad input.
     """
-    from . import report, solver
-    from .request import UsageError
+    from . import explain, report
+    from .solver import Solution
 
     cat = _load(ctx)
-    try:
-        request, target = _build_request(cat, stack, accelerator, rocm, os_name, arch, python, gpu_models,
-                                         driver, cuda, detect)
-    except UsageError as exc:
-        raise Failure(str(exc)) from None
-    result = solver.solve(cat, request, target)
-    if out is not None and isinstance(result, solver.Solution):
+    request, target = _build_request(cat, stack, accelerator, rocm, os_name, arch, python, gpu_models, driver, cuda,
+                                     detect)
+    result = explain.answer(cat, request, target)
+    if out is not None and isinstance(result, Solution):
         _write_lock_set(cat, result, out, dry_run, offline, allow_unhashed)
     if as_json:
         _echo_json(report.manifest(result, cat.digest))
-    elif isinstance(result, solver.Solution):
+    elif isinstance(result, Solution):
         click.echo(report.format_solution(result))
     else:
         click.echo(report.format_conflict(result))
-    ctx.exit(EXIT_OK if isinstance(result, solver.Solution) else EXIT_FINDINGS)
+    ctx.exit(EXIT_OK if isinstance(result, Solution) else EXIT_FINDINGS)
 
 
 def _write_lock_set(cat, solution, out: Path, dry_run: bool, offline: bool, allow_unhashed: tuple[str, ...]) -> None:
     import shlex
 
     from . import closure, emit, lockset
+    from .errors import EnvsolveError
     from .explain import command_line
-    from .writer import WriteError, replace_set
+    from .writer import replace_set
 
     command = command_line(solution.request, solution.target) + f" --out {shlex.quote(str(out))}"
     command += " --offline" if offline else ""
@@ -152,12 +157,10 @@ def _write_lock_set(cat, solution, out: Path, dry_run: bool, offline: bool, allo
         if not offline:
             if sys.stderr.isatty():
                 click.echo("envsolve: resolving the dependency closure with uv...", err=True)
-            lock = closure.close(lock)
+            lock = closure.close(cat, lock)
         docs = emit.lock_documents(lock)
-    except closure.IndexUnreachable as exc:
-        raise Failure(f"no lock set written: {exc}", EXIT_NETWORK) from None
-    except (lockset.LockError, emit.EmitError) as exc:
-        raise Failure(f"no lock set written: {exc}") from None
+    except EnvsolveError as exc:
+        raise Failure(f"no lock set written: {exc}", _code(exc)) from None
     folder = out / lock.name
     if dry_run:
         for name in docs:
@@ -165,76 +168,31 @@ def _write_lock_set(cat, solution, out: Path, dry_run: bool, offline: bool, allo
         return
     try:
         replace_set(folder, docs, inside=out, executable={"install.sh"})
-    except WriteError as exc:
-        raise Failure(f"no lock set written: {exc}") from None
+    except EnvsolveError as exc:
+        raise Failure(f"no lock set written: {exc}", _code(exc)) from None
     for name in docs:
         click.echo(f"wrote {folder / name}", err=True)
 
 
-def _detected_gpu(cat, gpu):
-    """A GPU nvidia-smi named: by its name when the catalog knows it, else by compute capability."""
-    from .request import GpuTarget, UsageError, lookup_gpu
-
-    try:
-        return lookup_gpu(cat, gpu.name)
-    except UsageError:
-        if gpu.compute_capability:
-            return GpuTarget(gpu.name, gpu.compute_capability)
-        raise UsageError(f"nvidia-smi reports {gpu.name!r} without a compute capability, and the catalog does not "
-                         f"know it; give --gpu-model with its compute capability") from None
-
-
 def _build_request(cat, stack, accelerator, rocm, os_name, arch, python, gpu_models, driver, cuda, detect):
-    from .request import (Request, Target, UsageError, lookup_gpu, normalise_arch, parse_cuda_pin, parse_driver,
-                          parse_python, parse_stack)
+    from .request import Host, build_request, reported_gpu
 
-    items = parse_stack(cat, stack)
-    gpus = tuple(lookup_gpu(cat, name) for name in gpu_models)
     if detect:
         from . import probe
 
         machine = probe.inspect_machine()
-        os_name = os_name or machine.os
-        arch = arch or machine.arch
-        python = python or machine.python
-        driver = driver or machine.driver
-        if not gpus:
-            gpus = tuple(_detected_gpu(cat, g) for g in machine.gpus)
         for note in machine.notes:
             click.echo(f"envsolve: {note}", err=True)
-    if os_name is None or arch is None:
-        import platform as host
-    if os_name is None:
-        system = host.system().lower()
-        os_name = {"darwin": "macos"}.get(system, system)
-        if os_name == "linux" and "microsoft" in host.release().lower():
-            os_name = "wsl2"
-        if os_name not in ("linux", "windows", "macos", "wsl2"):
-            raise UsageError(f"this OS ({host.system()}) is not one envsolve knows; give --os")
-    arch = normalise_arch(arch or host.machine(), os_name)
-    python = parse_python(python) if python else f"{sys.version_info.major}.{sys.version_info.minor}"
-    driver = parse_driver(driver) if driver else None
-    cuda = parse_cuda_pin(cuda) if cuda else None
-    if rocm is not None:
-        if accelerator is not None:
-            raise UsageError("--rocm cannot be combined with --gpu or --cpu")
-        accel = "rocm"
-    elif accelerator == "gpu":
-        accel = "mps" if os_name == "macos" else "cuda"
-    elif accelerator == "cpu":
-        accel = "cpu"
+        gpus = () if gpu_models else tuple(reported_gpu(cat, g.name, g.compute_capability) for g in machine.gpus)
+        host = Host(machine.os, machine.arch, machine.python, machine.driver, gpus)
+    elif os_name is None or arch is None:
+        from . import probe
+
+        host = Host(probe.host_os(), probe.host_arch(), f"{sys.version_info.major}.{sys.version_info.minor}")
     else:
-        accel = "cuda" if (gpus or driver or cuda) and os_name != "macos" else "cpu"
-    if os_name == "macos" and (cuda or driver or gpus):
-        raise UsageError("macOS has no NVIDIA CUDA: drop --cuda/--driver/--gpu-model (--gpu means MPS/Metal there)")
-    if accel != "cuda" and cuda:
-        raise UsageError("--cuda needs a CUDA request (--gpu)")
-    if accel == "rocm" and os_name != "linux":
-        raise UsageError("ROCm builds exist for Linux only")
-    if os_name == "windows":
-        arch = "x86_64"
-    request = Request(items, accel, None if rocm in (None, "any") else rocm, cuda)
-    return request, Target(os_name, arch, python, gpus, driver)
+        host = Host(os_name, arch, f"{sys.version_info.major}.{sys.version_info.minor}")
+    return build_request(cat, stack, accelerator=accelerator, rocm=rocm, os_name=os_name, arch=arch, python=python,
+                         gpu_models=gpu_models, driver=driver, cuda=cuda, host=host, detect=detect)
 
 
 @cli.command("matrix")
@@ -265,18 +223,17 @@ def matrix_cmd(ctx: click.Context, stacks: tuple[str, ...], oses, arches, python
     (--write), 2 bad input.
     """
     from . import matrix
-    from .request import UsageError, lookup_gpu, normalise_arch, parse_driver, parse_python, parse_stack
+    from .request import lookup_gpu, parse_driver, parse_python, parse_stack
+    from .rules.platform import check_arch
 
     cat = _load(ctx)
-    try:
-        stack_list = [parse_stack(cat, s) for s in stacks] or matrix.default_stacks(cat)
-        targets = [(o, a, acc) for o, a, acc in matrix.TARGETS
-                   if (not oses or o in oses) and (not arches or a in {normalise_arch(x, o) for x in arches})]
-        py_list = [parse_python(p) for p in pythons] or list(matrix.PYTHONS)
-        gpus = tuple(lookup_gpu(cat, g) for g in gpu_models)
-        drv = parse_driver(driver) if driver else None
-    except UsageError as exc:
-        raise Failure(str(exc)) from None
+    stack_list = [parse_stack(cat, s) for s in stacks] or matrix.default_stacks(cat)
+    wanted = {check_arch(cat, "linux", x) for x in arches}
+    targets = [(o, a, acc) for o, a, acc in cat.matrix.targets
+               if (not oses or o in oses) and (not arches or a in wanted)]
+    py_list = [parse_python(p) for p in pythons] or list(cat.matrix.pythons)
+    gpus = tuple(lookup_gpu(cat, g) for g in gpu_models)
+    drv = parse_driver(driver) if driver else None
     todo = matrix.cells(stack_list, targets, py_list, gpus, drv, tuple(accelerators) or None)
     if not todo:
         raise Failure("no combination left after the filters")
@@ -290,9 +247,10 @@ def matrix_cmd(ctx: click.Context, stacks: tuple[str, ...], oses, arches, python
         from . import solver
 
         for cell, m in zip(todo, manifests):
-            if m["status"] == "ok":
+            result = solver.solve(cat, cell.request, cell.target) if m["status"] == "ok" else None
+            if isinstance(result, solver.Solution):
                 try:
-                    _write_lock_set(cat, solver.solve(cat, cell.request, cell.target), write, False, offline, ())
+                    _write_lock_set(cat, result, write, False, offline, ())
                 except Failure as exc:  # one cell that cannot be locked does not stop the others
                     failed += 1
                     click.echo(f"{cell.name}: {exc}", err=True)
@@ -325,17 +283,14 @@ def explore_cmd(ctx: click.Context, out: Path, oses, pythons, gpu_models, driver
     """Write a static, self-contained compatibility page (OUT/index.html) from the solver's answers:
     pick frameworks, OS, accelerator, Python, GPU and driver; see what works and how to install it."""
     from . import explore, matrix
-    from .request import UsageError, lookup_gpu, parse_driver, parse_python
-    from .writer import WriteError, write_files
+    from .request import lookup_gpu, parse_driver, parse_python
+    from .writer import write_files
 
     cat = _load(ctx)
-    try:
-        targets = [t for t in matrix.TARGETS if not oses or t[0] in oses]
-        py_list = [parse_python(p) for p in pythons] or list(matrix.PYTHONS)
-        gpus = [lookup_gpu(cat, g) for g in gpu_models] or explore.default_gpus(cat)
-        drv = [parse_driver(d) for d in drivers] or list(explore.DEFAULT_DRIVERS)
-    except UsageError as exc:
-        raise Failure(str(exc)) from None
+    targets = [t for t in cat.matrix.targets if not oses or t[0] in oses]
+    py_list = [parse_python(p) for p in pythons] or list(cat.matrix.pythons)
+    gpus = [lookup_gpu(cat, g) for g in gpu_models] or explore.default_gpus(cat)
+    drv = [parse_driver(d) for d in drivers] or explore.default_drivers(cat)
     stacks = matrix.default_stacks(cat)
     if sys.stderr.isatty():
         total = sum(1 for _ in matrix.cells(stacks, targets, py_list))
@@ -344,10 +299,7 @@ def explore_cmd(ctx: click.Context, out: Path, oses, pythons, gpu_models, driver
             data = explore.page_data(cat, stacks, targets, py_list, gpus, drv, jobs, bar.update)
     else:
         data = explore.page_data(cat, stacks, targets, py_list, gpus, drv, jobs)
-    try:
-        write_files({out / "index.html": explore.render_page(data).encode("utf-8")})
-    except WriteError as exc:
-        raise Failure(f"cannot write: {exc}") from None
+    write_files({out / "index.html": explore.render_page(data).encode("utf-8")})
     click.echo(f"wrote {out / 'index.html'} ({len(data['cells'])} combinations, {len(data['answers'])} distinct answers)")
 
 
@@ -371,16 +323,13 @@ def check_cmd(ctx: click.Context, paths: tuple[Path, ...], as_json: bool, driver
     import shlex
 
     from . import check
-    from .request import UsageError, lookup_gpu, parse_driver
+    from .request import lookup_gpu, parse_driver
 
     cat = _load(ctx)
-    try:
-        fleet = None
-        if driver or gpu_models or os_name:
-            fleet = check.Fleet(parse_driver(driver) if driver else None,
-                                tuple(lookup_gpu(cat, g) for g in gpu_models), os_name)
-    except UsageError as exc:
-        raise Failure(str(exc)) from None
+    fleet = None
+    if driver or gpu_models or os_name:
+        fleet = check.Fleet(parse_driver(driver) if driver else None,
+                            tuple(lookup_gpu(cat, g) for g in gpu_models), os_name)
     targets = list(paths) or [Path("lockfiles")]
     missing = [str(p) for p in targets if not p.exists()]
     if missing:
@@ -441,13 +390,9 @@ def catalog() -> None:
 def catalog_show(ctx: click.Context, release: str, as_json: bool) -> None:
     """Print one release's facts: RELEASE is a name with an optional specifier (torch==2.8.0, jax)."""
     from . import show
-    from .request import UsageError
 
     cat = _load(ctx)
-    try:
-        facts = show.release_facts(cat, release)
-    except UsageError as exc:
-        raise Failure(str(exc)) from None
+    facts = show.release_facts(cat, release)
     if as_json:
         _echo_json(facts)
     else:
@@ -499,7 +444,7 @@ def catalog_sync(ctx: click.Context, projects: tuple[str, ...], dry_run: bool, c
     GPU-library list). A second run with nothing new on PyPI changes nothing.
     """
     from . import pypi, sync
-    from .writer import WriteError, write_files
+    from .writer import write_files
 
     cat = _load(ctx)
     if replay is not None:
@@ -513,9 +458,8 @@ def catalog_sync(ctx: click.Context, projects: tuple[str, ...], dry_run: bool, c
         click.echo(f"envsolve: reading PyPI metadata for {', '.join(projects) or 'every catalogued project'}...", err=True)
     try:
         files, changes = sync.run(cat, recorder or source, current, list(projects) or None)
-    except pypi.SyncError as exc:
-        code = EXIT_INPUT if replay is not None or "not a catalogued project" in str(exc) else EXIT_NETWORK
-        raise Failure(f"sync failed, nothing written: {exc}", code) from None
+    except EnvsolveError as exc:
+        raise Failure(f"sync failed, nothing written: {exc}", _code(exc)) from None
     for change in changes:
         click.echo(change.describe())
     changed = {name: data for name, data in files.items() if current.get(name) != data}
@@ -524,10 +468,7 @@ def catalog_sync(ctx: click.Context, projects: tuple[str, ...], dry_run: bool, c
     out = {folder / name: data for name, data in changed.items()}
     if recorder is not None:
         out[record.resolve()] = recorder.dump()
-    try:
-        write_files(out)
-    except WriteError as exc:
-        raise Failure(f"cannot write: {exc}") from None
+    write_files(out)
     click.echo(f"{len(changed)} file(s) updated" if changed else "catalog already up to date")
 
 
@@ -538,8 +479,11 @@ def main(argv: list[str] | None = None) -> int:
     try:
         rc = cli.main(args=args, prog_name="envsolve", standalone_mode=False)
     except Failure as exc:
-        click.echo(str(exc) if str(exc).startswith("error") else f"error: {exc}", err=True)
+        click.echo(str(exc) if exc.preformatted else f"error: {exc}", err=True)
         return exc.code
+    except EnvsolveError as exc:  # typed failures from the core: the type decides the exit code
+        click.echo(f"error: {exc}", err=True)
+        return _code(exc)
     except click.exceptions.Exit as exc:
         return exc.exit_code
     except click.ClickException as exc:

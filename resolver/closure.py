@@ -14,7 +14,8 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from .catalog import canonicalize_name
+from .catalog import Catalog, canonicalize_name
+from .errors import NetworkError
 from .lockset import PYPI_SIMPLE, Artifact, LockedPackage, LockError, LockSet
 
 UV_PLATFORM = {
@@ -28,7 +29,7 @@ _NETWORK = ("Failed to fetch", "Could not connect", "dns error", "error sending 
             "Connection refused", "network")
 
 
-class IndexUnreachable(LockError):
+class IndexUnreachable(LockError, NetworkError):
     """uv could not reach the package index (exit code 3)."""
 
 
@@ -59,7 +60,7 @@ def run_uv(args: list[str], cwd: Path, timeout: float) -> subprocess.CompletedPr
         raise IndexUnreachable(f"uv did not finish within {timeout:g} s") from None
 
 
-def close(lock: LockSet, timeout: float = 600.0, index: tuple[str, ...] = ("--index-url", PYPI_SIMPLE),
+def close(cat: Catalog, lock: LockSet, timeout: float = 600.0, index: tuple[str, ...] = ("--index-url", PYPI_SIMPLE),
           remap: dict[str, tuple[str, str]] | None = None) -> LockSet:
     """The lock set with its full dependency closure. Raises :class:`LockError` (or
     :class:`IndexUnreachable`) and writes nothing when uv cannot lock it or its answer breaks a rule.
@@ -103,17 +104,17 @@ def close(lock: LockSet, timeout: float = 600.0, index: tuple[str, ...] = ("--in
                 raise IndexUnreachable(f"cannot reach an index: {message}")
             raise LockError(f"uv could not lock the stack: {message}")
         text = (work / "pylock.toml").read_text(encoding="utf-8")
-    return merge(lock, text)
+    return merge(cat, lock, text)
 
 
-def merge(lock: LockSet, pylock_text: str) -> LockSet:
+def merge(cat: Catalog, lock: LockSet, pylock_text: str) -> LockSet:
     """Combine uv's PEP 751 answer with the stack-level lock set, and re-check the rules."""
     import tomllib
 
     from packaging.pylock import Pylock
 
     from .lockset import wheel_fits
-    from .platforms import cuda_majors
+    from .rules.libraries import cuda_majors
 
     try:
         answer = Pylock.from_dict(tomllib.loads(pylock_text))
@@ -140,7 +141,7 @@ def merge(lock: LockSet, pylock_text: str) -> LockSet:
     missing = sorted(set(ours) - {p.name for p in packages})
     if missing:
         raise LockError(f"uv's closure lacks the solved {', '.join(missing)}; refusing the lock")
-    majors = cuda_majors((p.name, p.version) for p in packages)
+    majors = cuda_majors(cat, ((p.name, p.version) for p in packages))
     if len(majors) > 1:
         raise LockError("uv's closure holds GPU libraries of two CUDA majors ("
                         + "; ".join(f"CUDA {m}: {', '.join(v)}" for m, v in sorted(majors.items())) + "); refusing the lock")

@@ -13,12 +13,12 @@ from typing import Iterable, NamedTuple
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
-from . import facts
 from .catalog import Catalog, Framework, Release, Variant, split_requirement
-from .platforms import LIBRARY_RE, cuda_majors
 from .probe import Machine
-from .request import GpuTarget, Target, driver_key
-from .solver import kernel_coverage
+from .rules import builds, driver, kernels
+from .rules.libraries import cuda_majors, is_library
+from .rules.platform import OSES, driver_family, platform_of
+from .rules.target import GpuTarget
 
 
 
@@ -58,13 +58,10 @@ def installed_distributions(paths: list[str] | None = None) -> list[Installed]:
 
 
 def _platform(machine: Machine) -> str | None:
-    if machine.os in ("linux", "wsl2"):
-        return f"linux-{machine.arch}" if machine.arch in ("x86_64", "aarch64") else None
-    if machine.os == "windows":
-        return "windows-amd64"
-    if machine.os == "macos":
-        return "macos-arm64" if machine.arch == "aarch64" else "macos-x86_64"
-    return None
+    """The wheel platform of this machine, or None for an OS or CPU envsolve does not know."""
+    if machine.os not in OSES or machine.arch not in ("x86_64", "aarch64"):
+        return None
+    return platform_of(machine.os, machine.arch)
 
 
 def match_build(cat: Catalog, fw: Framework, dist: Installed, installed: dict[str, Installed],
@@ -78,15 +75,15 @@ def match_build(cat: Catalog, fw: Framework, dist: Installed, installed: dict[st
     if release is None or platform is None:
         return release, None
     if parsed.local:  # torch 2.8.0+cu128, 2.8.0+cpu
-        return release, facts.labelled_variant(release, parsed.local)
+        return release, builds.labelled_variant(release, parsed.local)
     plugins = [v for v in release.variants if v.packages and all(
         split_requirement(p)[0] in installed for p in v.packages)]
     if plugins:  # jax with jax-cuda12-plugin installed, tensorflow with tensorflow-metal
         return release, max(plugins, key=lambda v: v.cuda or "")
     extra_users = [v for v in release.variants if v.extra and platform in v.pypi_default and v.accelerator == "cuda"]
     for v in extra_users:  # tensorflow[and-cuda]: its GPU libraries are installed
-        reqs = facts.requires(cat, fw, release, v, platform)
-        if reqs and all(r.name in installed for r in reqs if LIBRARY_RE.match(r.name)):
+        reqs = builds.requires(cat, fw, release, v, platform)
+        if reqs and all(r.name in installed for r in reqs if is_library(r.name)):
             return release, v
     pypi = [v for v in release.variants if v.index == "pypi" and platform in v.pypi_default and not v.extra
             and not v.packages]
@@ -103,7 +100,7 @@ def diagnose(cat: Catalog, machine: Machine, dists: Iterable[Installed]) -> Repo
             gpus.append(GpuTarget(g.name, g.compute_capability))
         else:
             findings.append(Finding("warning", "gpu-arch", f"{g.name}: compute capability unknown; kernels not checked", None))
-    family = "linux" if machine.os == "linux" else "windows"
+    family = driver_family(cat, machine.os)
     target_python = machine.python
     frameworks = []
     cuda_builds = []
@@ -137,34 +134,35 @@ def diagnose(cat: Catalog, machine: Machine, dists: Iterable[Installed]) -> Repo
         if variant.accelerator != "cuda":
             continue
         cuda_builds.append((fw, release, variant))
-        floor = facts.driver_floor(cat, variant, family)
-        if not machine.gpus and machine.driver is None:
-            findings.append(Finding("error", "no-gpu", f"{fw.distribution} {dist.version} is a CUDA {variant.cuda} build, "
-                                    "but no NVIDIA driver or GPU is visible: it will run on the CPU only", None))
-        elif machine.driver and (floor.full or floor.compat):
-            have = driver_key(machine.driver)
-            if floor.compat and have < driver_key(floor.compat):
-                findings.append(Finding("error", "driver", f"{fw.distribution} {dist.version} ({variant.name}) needs NVIDIA "
-                                        f"driver >= {floor.compat} (CUDA {variant.cuda}); this machine has {machine.driver}",
-                                        f"envsolve {fw.name} --gpu --detect   (finds a build for this driver), or "
-                                        f"install driver >= {floor.full or floor.compat}"))
-            elif floor.full and have < driver_key(floor.full):
-                findings.append(Finding("warning", "driver", f"{fw.distribution} {dist.version} ({variant.name}) runs on driver "
-                                        f"{machine.driver} only through CUDA minor-version compatibility (CUDA {variant.cuda} "
-                                        f"wants >= {floor.full}): PTX JIT will fail", f"install driver >= {floor.full}"))
+        built = kernels.kernels_of(cat, variant)
+        jit = False
         for gpu in gpus:
-            archs = variant.archs or (cat.toolkits[variant.cuda].archs if variant.cuda in cat.toolkits else ())
-            how = kernel_coverage(gpu, archs, variant.ptx)
-            if how is None:
+            how = kernels.coverage(gpu.compute_capability, built.sass, built.ptx)
+            if how is kernels.Coverage.NONE:
                 findings.append(Finding("error", "gpu-arch", f"{gpu.name} ({gpu.sm}) has no kernels in {fw.distribution} "
                                         f"{dist.version} ({variant.name}): 'no kernel image is available'",
                                         f"envsolve {fw.name} --gpu --detect"))
+            jit = jit or how is kernels.Coverage.PTX
+        if not machine.gpus and machine.driver is None:
+            findings.append(Finding("error", "no-gpu", f"{fw.distribution} {dist.version} is a CUDA {variant.cuda} build, "
+                                    "but no NVIDIA driver or GPU is visible: it will run on the CPU only", None))
+        elif machine.driver and family:
+            floor = driver.floor_of(cat, variant, family)
+            verdict = driver.verdict(floor, machine.driver, needs_jit=jit)
+            if verdict.support is driver.Support.BELOW:
+                findings.append(Finding("error", "driver", f"{fw.distribution} {dist.version} ({variant.name}) needs NVIDIA "
+                                        f"driver >= {verdict.need} (CUDA {variant.cuda}"
+                                        + (", a GPU through PTX JIT" if jit else "") + f"); this machine has {machine.driver}",
+                                        f"envsolve {fw.name} --gpu --detect   (finds a build for this driver), or "
+                                        f"install driver >= {floor.full or floor.compat}"))
+            elif verdict.support is driver.Support.MINOR_COMPAT:
+                findings.append(Finding("warning", "driver", f"{fw.distribution} {dist.version} ({variant.name}) runs on driver "
+                                        f"{machine.driver} only through CUDA minor-version compatibility (CUDA {variant.cuda} "
+                                        f"wants >= {floor.full}): PTX JIT will fail", f"install driver >= {floor.full}"))
         # the GPU-library requirements of the installed build
-        target = Target(machine.os if machine.os in ("linux", "wsl2", "windows", "macos") else "linux",
-                        machine.arch, target_python, (), machine.driver)
-        wanted = facts.requires(cat, fw, release, variant, target.platform, target_python) if platform else []
+        wanted = builds.requires(cat, fw, release, variant, platform, target_python) if platform else []
         for req in wanted:
-            if not LIBRARY_RE.match(req.name):
+            if not is_library(req.name):
                 continue
             have = installed.get(req.name)
             if have is None:
@@ -173,8 +171,8 @@ def diagnose(cat: Catalog, machine: Machine, dists: Iterable[Installed]) -> Repo
             elif str(req.specifier) and not req.specifier.contains(have.version, prereleases=True):
                 findings.append(Finding("error", "library", f"{fw.distribution} {dist.version} needs {req}; "
                                         f"{req.name} {have.version} is installed", f"pip install '{req}'"))
-    libs = sorted((d.name, d.version) for d in installed.values() if LIBRARY_RE.match(d.name))
-    majors = {m: [pin.replace("==", " ") for pin in pins] for m, pins in cuda_majors(libs).items()}
+    libs = sorted((d.name, d.version) for d in installed.values() if is_library(d.name))
+    majors = {m: [pin.replace("==", " ") for pin in pins] for m, pins in cuda_majors(cat, libs).items()}
     if len(majors) > 1:
         shown = "; ".join(f"CUDA {m}: {', '.join(v[:3])}{'...' if len(v) > 3 else ''}" for m, v in sorted(majors.items()))
         clash = [k for k in ("cudnn", "nccl") if sum(any(k in e for e in v) for v in majors.values()) > 1]

@@ -12,8 +12,10 @@ import json
 import re
 import shlex
 import urllib.parse
+from typing import Any, NamedTuple
 
 from . import __version__
+from .errors import InputError
 from .lockset import PYPI_SIMPLE, LockSet, LockedPackage
 from .report import manifest, system_facts
 
@@ -21,11 +23,13 @@ NAME = re.compile(r"^[a-z0-9]([a-z0-9._-]*[a-z0-9])?$")
 VERSION = re.compile(r"^[0-9][0-9A-Za-z.+!_-]*$")
 SHA256 = re.compile(r"^[0-9a-f]{64}$")
 URL = re.compile(r"^https://[A-Za-z0-9.-]+(:[0-9]+)?(/[A-Za-z0-9._~%/+-]*)?$")
+DRIVER = re.compile(r"^\d{2,4}(\.\d{1,3}){1,2}$")
+CC = re.compile(r"^\d{1,2}\.\d$")
 CONDA_PLATFORM = {"linux-x86_64": "linux-64", "linux-aarch64": "linux-aarch64", "windows-amd64": "win-64",
                   "macos-arm64": "osx-arm64", "macos-x86_64": "osx-64"}
 
 
-class EmitError(Exception):
+class EmitError(InputError):
     """A value that would reach a lockfile or script failed validation; nothing is written."""
 
 
@@ -162,16 +166,47 @@ def conda_lock_yml(lock: LockSet) -> str:
     return header(lock) + body
 
 
+class GpuCheck(NamedTuple):
+    """What both installers check before installing anything, from the solution's system facts (so
+    ``install.sh``, ``install.ps1`` and the solver apply the same rules to the same numbers):
+
+    - every GPU's compute capability must be in ``sass`` (native kernels) or ``ptx`` (JIT);
+    - the driver must be >= ``full``, or >= ``compat`` when no GPU needs PTX JIT
+      (:func:`resolver.rules.driver.verdict`);
+    - with no published floor for the family (``full`` and ``compat`` None), the driver is not
+      checked and the script says so.
+    """
+
+    family: str  # "linux" | "windows": whose driver table applies on the target
+    full: str | None
+    compat: str | None
+    sass: tuple[str, ...]  # compute capabilities, "8.6"
+    ptx: tuple[str, ...]
+
+
+def gpu_check(lock: LockSet) -> GpuCheck | None:
+    """The installers' GPU and driver check for a CUDA lock set (None for other accelerators)."""
+    sol = lock.solution
+    system = sol.system
+    if sol.request.accelerator != "cuda" or system.driver_family is None:
+        return None
+    floor = system.driver_min.get(system.driver_family)
+    check = GpuCheck(system.driver_family, floor.full if floor else None, floor.compat if floor else None,
+                     system.gpu_support.get("sass", ()), system.gpu_support.get("ptx", ()))
+    for value in (check.full, check.compat):
+        if value is not None:
+            _check(DRIVER, value, "driver version")
+    for cc in check.sass + check.ptx:
+        _check(CC, cc, "compute capability")
+    return check
+
+
 def install_sh(lock: LockSet, requirement_names: list[str]) -> str:
-    """bash installer: checks driver and GPUs, makes a venv, installs with hash checking. The body
+    """bash installer: checks GPUs and driver, makes a venv, installs with hash checking. The body
     is a function called on the last line, so a truncated download runs nothing."""
     sol = lock.solution
-    sysf = system_facts(sol)
     q = shlex.quote
-    floor = (sysf["driver_min"].get("linux") or {}).get("full") if sol.request.accelerator == "cuda" else None
-    compat = (sysf["driver_min"].get("linux") or {}).get("minor_compat") if floor else None
-    archs = " ".join(a.removeprefix("sm_") for a in sysf["compute_capabilities"])
-    ptx = " ".join(a.removeprefix("sm_") for a in sysf["ptx"])
+    check = gpu_check(lock)
     python = _check(re.compile(r"^3\.\d{1,2}$"), sol.target.python, "Python version")
     lines = [
         "#!/usr/bin/env bash",
@@ -187,32 +222,36 @@ def install_sh(lock: LockSet, requirement_names: list[str]) -> str:
         "",
         "check_gpu() {",
     ]
-    if floor:
+    if check is not None:
         lines += [
-            f"  local need={q(floor)} compat={q(compat or floor)} driver",
-            "  command -v nvidia-smi >/dev/null 2>&1 || fail \"nvidia-smi not found: this environment needs an NVIDIA driver >= $need\"",
+            f"  # The environment's GPU support and {check.family} driver floor (envsolve.json: system).",
+            f"  local sass={q(' ' + ' '.join(check.sass) + ' ')} ptx={q(' ' + ' '.join(check.ptx) + ' ')}",
+            f"  local full={q(check.full or '')} compat={q(check.compat or '')} jit=no driver cc",
+            "  command -v nvidia-smi >/dev/null 2>&1 || fail \"nvidia-smi not found: this environment needs an NVIDIA GPU and driver\"",
+            "  while IFS= read -r cc; do",
+            "    cc=${cc//[[:space:]]/}; [ -n \"$cc\" ] || continue",
+            "    case \"$sass\" in *\" $cc \"*) continue ;; esac",
+            "    case \"$ptx\" in",
+            "      *\" $cc \"*) jit=yes ;;  # runs through PTX JIT, which needs the full driver floor",
+            "      *) fail \"a GPU with compute capability $cc has no kernels in this environment (native:$sass; PTX JIT:$ptx)\" ;;",
+            "    esac",
+            "  done < <(nvidia-smi --query-gpu=compute_cap --format=csv,noheader)",
+            "  if [ -z \"$full$compat\" ]; then",
+            f"    printf 'install.sh: NVIDIA publishes no {check.family} driver floor for this CUDA; the driver was not checked\\n' >&2",
+            "    return 0",
+            "  fi",
             "  driver=$(nvidia-smi --query-gpu=driver_version --format=csv,noheader | head -n 1 | tr -d ' ') \\",
             "    || fail 'nvidia-smi could not read the driver version'",
-            "  if ! version_ge \"$driver\" \"$need\"; then",
-            "    version_ge \"$driver\" \"$compat\" || fail \"NVIDIA driver $driver is below $compat, the lowest this environment can use; install a driver >= $need\"",
-            "    printf 'install.sh: driver %s is below %s; relying on CUDA minor-version compatibility (no PTX JIT)\\n' \"$driver\" \"$need\" >&2",
+            "  [ -n \"$full\" ] && version_ge \"$driver\" \"$full\" && return 0",
+            "  if [ \"$jit\" = no ] && [ -n \"$compat\" ] && version_ge \"$driver\" \"$compat\"; then",
+            "    printf 'install.sh: driver %s is below %s; relying on CUDA minor-version compatibility (no PTX JIT)\\n' \"$driver\" \"$full\" >&2",
+            "    return 0",
             "  fi",
+            "  if [ \"$jit\" = yes ]; then",
+            "    fail \"NVIDIA driver $driver is below ${full:-$compat}, the lowest this environment can use with a GPU that needs PTX JIT; install a driver >= ${full:-$compat}\"",
+            "  fi",
+            "  fail \"NVIDIA driver $driver is below ${compat:-$full}, the lowest this environment can use; install a driver >= ${full:-$compat}\"",
         ]
-        if archs:
-            lines += [
-                f"  local archs={q(archs)} ptx={q(ptx)} cc ok a",
-                "  while IFS= read -r cc; do",
-                "    cc=${cc//[[:space:]]/}; [ -n \"$cc\" ] || continue",
-                "    ok=no",
-                "    for a in $archs; do  # same major, minor not above the GPU's: binary compatible",
-                "      [ \"${a%?}\" = \"${cc%.*}\" ] && [ \"${a: -1}\" -le \"${cc#*.}\" ] && ok=yes",
-                "    done",
-                "    for a in $ptx; do  # PTX JIT-compiles for newer GPUs",
-                "      version_ge \"$cc\" \"${a%?}.${a: -1}\" && ok=yes",
-                "    done",
-                "    [ \"$ok\" = yes ] || fail \"a GPU with compute capability $cc has no kernels in this environment (built for sm_${archs// /, sm_})\"",
-                "  done < <(nvidia-smi --query-gpu=compute_cap --format=csv,noheader)",
-            ]
     else:
         lines.append("  :  # no GPU requirements")
     lines += [
@@ -258,20 +297,50 @@ def _ps_quote(value: str) -> str:
 
 
 def install_ps1(lock: LockSet, requirement_names: list[str]) -> str:
+    """PowerShell installer: the same GPU and driver check as ``install.sh`` (:class:`GpuCheck`),
+    then a venv and hash-checked installs."""
     sol = lock.solution
-    sysf = system_facts(sol)
-    floor = (sysf["driver_min"].get("windows") or {}).get("full") if sol.request.accelerator == "cuda" else None
+    check = gpu_check(lock)
     python = sol.target.python
-    lines = [header(lock).rstrip("\n"), "$ErrorActionPreference = 'Stop'", "", "function Main {"]
-    if floor:
+    lines = [header(lock).rstrip("\n"), "$ErrorActionPreference = 'Stop'", "", "function Test-Gpu {"]
+    if check is not None:
+        items = lambda values: "@(" + ", ".join(_ps_quote(v) for v in values) + ")"  # noqa: E731
         lines += [
-            f"  $need = [version]{_ps_quote(floor)}",
-            "  $smi = Get-Command nvidia-smi -ErrorAction SilentlyContinue",
-            "  if (-not $smi) { throw \"nvidia-smi not found: this environment needs an NVIDIA driver >= $need\" }",
-            "  $driver = [version]((& nvidia-smi --query-gpu=driver_version --format=csv,noheader | Select-Object -First 1).Trim())",
-            "  if ($driver -lt $need) { throw \"NVIDIA driver $driver is below $need; install a newer driver\" }",
+            f"  # The environment's GPU support and {check.family} driver floor (envsolve.json: system).",
+            f"  $sass = {items(check.sass)}",
+            f"  $ptx = {items(check.ptx)}",
+            f"  $full = {_ps_quote(check.full or '')}",
+            f"  $compat = {_ps_quote(check.compat or '')}",
+            "  if (-not (Get-Command nvidia-smi -ErrorAction SilentlyContinue)) { throw 'nvidia-smi not found: this environment needs an NVIDIA GPU and driver' }",
+            "  $jit = $false",
+            "  foreach ($line in @(& nvidia-smi --query-gpu=compute_cap --format=csv,noheader)) {",
+            "    $cc = \"$line\".Trim()",
+            "    if (-not $cc -or $sass -contains $cc) { continue }",
+            "    if ($ptx -contains $cc) { $jit = $true; continue }  # PTX JIT needs the full driver floor",
+            "    throw \"a GPU with compute capability $cc has no kernels in this environment (native: $sass; PTX JIT: $ptx)\"",
+            "  }",
+            "  if (-not $full -and -not $compat) {",
+            f"    Write-Warning 'NVIDIA publishes no {check.family} driver floor for this CUDA; the driver was not checked'",
+            "    return",
+            "  }",
+            "  $driver = [version](\"$(& nvidia-smi --query-gpu=driver_version --format=csv,noheader | Select-Object -First 1)\".Trim())",
+            "  if ($full -and $driver -ge [version]$full) { return }",
+            "  if (-not $jit -and $compat -and $driver -ge [version]$compat) {",
+            "    Write-Warning \"driver $driver is below $full; relying on CUDA minor-version compatibility (no PTX JIT)\"",
+            "    return",
+            "  }",
+            "  $best = if ($full) { $full } else { $compat }",
+            "  if ($jit) { throw \"NVIDIA driver $driver is below $best, the lowest this environment can use with a GPU that needs PTX JIT; install a driver >= $best\" }",
+            "  $lowest = if ($compat) { $compat } else { $full }",
+            "  throw \"NVIDIA driver $driver is below $lowest, the lowest this environment can use; install a driver >= $best\"",
         ]
+    else:
+        lines.append("  # no GPU requirements")
     lines += [
+        "}",
+        "",
+        "function Main {",
+        "  Test-Gpu",
         "  $venv = if ($env:VENV) { $env:VENV } else { '.venv' }",
         f"  & py -{python} -m venv $venv",
         "  if ($LASTEXITCODE -ne 0) { throw " + _ps_quote(f"Python {python} (py -{python}) is needed") + " }",

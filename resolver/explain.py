@@ -1,21 +1,59 @@
 """Why a request has no solution, in the user's terms, and the nearest ways out.
 
-Both entry points return a :class:`~resolver.solver.Conflict` value; every suggestion in it was
-checked by running the solver again with one thing changed.
+:func:`explain` words the typed :class:`~resolver.solver.Unsolved` value the solver returned (the
+rejections of each build, the clashes between pairs) and looks for ways out, each checked by
+running the solver again with one thing changed. :func:`answer` is solve-then-explain.
 """
 
 from __future__ import annotations
 
 import shlex
+from collections.abc import Sequence
+from typing import NamedTuple
 
 from packaging.specifiers import SpecifierSet
 
+from .candidates import (STAGES, Broken, Candidate, Clash, CudaPinMismatch, DriverBelow, LibraryClash, MajorClash,
+                         NoKernels, NoPython, Rejection, Unavailable, candidates, clashes, usable)
 from .catalog import Catalog
-from .request import Request, StackItem, Target, driver_key
-from .solver import Cause, Conflict, Rejection, Solution, Suggestion, _compatible, candidates, clashes, solve, usable
+from .rules.driver import driver_key
+from .rules.platform import driver_family
+from .rules.target import Request, StackItem, Target
+from .solver import NoBuild, Solution, Unsolved, solve
 
-STAGES = ("accelerator", "broken", "platform", "python", "cuda-pin", "gpu", "driver", "package")
 ACCEL_WORDS = {"cuda": "CUDA", "rocm": "ROCm", "mps": "Apple GPU (MPS/Metal)", "cpu": "CPU"}
+
+
+class Cause(NamedTuple):
+    kind: str  # gpu-arch | driver | python | platform | accelerator | cuda-pin | cuda-major | library | broken | package
+    text: str
+
+
+class Suggestion(NamedTuple):
+    kind: str  # version | driver | python | cuda | split | os | accelerator
+    text: str
+    command: str | None
+
+
+class Conflict(NamedTuple):
+    request: Request
+    target: Target
+    summary: str
+    causes: tuple[Cause, ...]
+    suggestions: tuple[Suggestion, ...]
+
+
+def answer(cat: Catalog, request: Request, target: Target, *, suggest: bool = True) -> Solution | Conflict:
+    """Solve, and explain a failure (``suggest``: with the ways out, each found by solving again)."""
+    result = solve(cat, request, target)
+    return result if isinstance(result, Solution) else explain(cat, result, suggest)
+
+
+def explain(cat: Catalog, unsolved: Unsolved, suggest: bool = True) -> Conflict:
+    if isinstance(unsolved.why, NoBuild):
+        return explain_empty(cat, unsolved.request, unsolved.target, unsolved.why.item, unsolved.why.rejections,
+                             suggest)
+    return explain_clash(cat, unsolved.request, unsolved.target, suggest)
 
 
 def command_line(request: Request, target: Target) -> str:
@@ -34,74 +72,70 @@ def command_line(request: Request, target: Target) -> str:
     return " ".join(shlex.quote(w) for w in words)
 
 
-def _what(request: Request, item: StackItem) -> str:
-    return f"{item.framework}{item.spec}" if str(item.spec) else item.framework
-
-
-def _best(result: Solution | Conflict, framework: str) -> str | None:
+def _best(result: Solution | Unsolved, framework: str) -> str | None:
     if isinstance(result, Solution):
         cand = next(c for c in result.chosen if c.fw.name == framework)
-        return f"{cand.fw.distribution} {cand.release.version} ({cand.variant.name})"
+        return cand.describe()
     return None
 
 
-def _suggest(cat: Catalog, request: Request, target: Target, stuck: list[StackItem]) -> list[Suggestion]:
+def _suggest(cat: Catalog, request: Request, target: Target, stuck: Sequence[StackItem]) -> list[Suggestion]:
     out: list[Suggestion] = []
+    family = driver_family(cat, target.os)
     # Another version of a framework pinned by the user.
     for item in stuck:
         if str(item.spec):
             relaxed = request._replace(stack=tuple(i._replace(spec=SpecifierSet()) if i == item else i for i in request.stack))
-            result = solve(cat, relaxed, target, explain=False)
+            result = solve(cat, relaxed, target)
             if isinstance(result, Solution):
-                best = _best(result, item.framework)
-                out.append(Suggestion("version", f"drop the {item.framework}{item.spec} pin: {best} works",
-                                      command_line(relaxed, target)))
+                out.append(Suggestion("version", f"drop the {item.framework}{item.spec} pin: "
+                                                 f"{_best(result, item.framework)} works", command_line(relaxed, target)))
     # A newer driver.
-    if target.driver and request.accelerator == "cuda":
-        result = solve(cat, request, target._replace(driver=None), explain=False)
+    if target.driver and request.accelerator == "cuda" and family:
+        result = solve(cat, request, target._replace(driver=None))
         if isinstance(result, Solution):
-            needs = [c.driver.full for c in result.chosen if c.driver.full]
+            needs = [f for c in result.chosen for f in [c.floors[family].full] if f]
             if needs:
                 need = max(needs, key=driver_key)
-                out.append(Suggestion("driver", f"upgrade the NVIDIA driver to >= {need} ({target.driver_family}): then "
-                                      + ", ".join(f"{c.fw.distribution} {c.release.version} ({c.variant.name})" for c in result.chosen)
-                                      + " works", command_line(request, target._replace(driver=need))))
+                out.append(Suggestion("driver", f"upgrade the NVIDIA driver to >= {need} ({family}): then "
+                                      + ", ".join(c.describe() for c in result.chosen) + " works",
+                                      command_line(request, target._replace(driver=need))))
     # Another CUDA.
     if request.cuda:
         relaxed = request._replace(cuda=None)
-        result = solve(cat, relaxed, target, explain=False)
+        result = solve(cat, relaxed, target)
         if isinstance(result, Solution):
             cudas = sorted({c.variant.cuda for c in result.chosen if c.variant.cuda})
-            out.append(Suggestion("cuda", f"drop --cuda {request.cuda}: CUDA {', '.join(cudas)} works", command_line(relaxed, target)))
-    # Another Python.
-    for minor in range(14, 8, -1):
-        python = f"3.{minor}"
+            out.append(Suggestion("cuda", f"drop --cuda {request.cuda}: CUDA {', '.join(cudas)} works",
+                                  command_line(relaxed, target)))
+    # Another Python, newest first.
+    for python in reversed(cat.pythons):
         if python == target.python:
             continue
-        result = solve(cat, request, target._replace(python=python), explain=False)
-        if isinstance(result, Solution):
+        if isinstance(solve(cat, request, target._replace(python=python)), Solution):
             out.append(Suggestion("python", f"use Python {python}", command_line(request, target._replace(python=python))))
             break
     # WSL2 instead of native Windows.
     if target.os == "windows" and request.accelerator == "cuda":
         wsl = target._replace(os="wsl2", arch="x86_64")
-        if isinstance(solve(cat, request, wsl, explain=False), Solution):
+        if isinstance(solve(cat, request, wsl), Solution):
             out.append(Suggestion("os", "run it in WSL2 on the same Windows machine and driver", command_line(request, wsl)))
     # Separate environments.
     if len(request.stack) > 1:
-        singles = [solve(cat, request._replace(stack=(item,)), target, explain=False) for item in request.stack]
+        singles = [solve(cat, request._replace(stack=(item,)), target) for item in request.stack]
         if all(isinstance(s, Solution) for s in singles):
-            parts = [_best(s, item.framework) for s, item in zip(singles, request.stack)]
+            parts = [_best(s, item.framework) or item.framework for s, item in zip(singles, request.stack)]
             out.append(Suggestion("split", "split the stack into separate environments: " + "; ".join(parts),
                                   " && ".join(command_line(request._replace(stack=(item,)), target) for item in request.stack)))
     # CPU only.
     if request.accelerator != "cpu" and not out:
         cpu = request._replace(accelerator="cpu", cuda=None, rocm=None)
-        result = solve(cat, cpu, target._replace(gpus=(), driver=None), explain=False)
+        plain = target._replace(gpus=(), driver=None)
+        result = solve(cat, cpu, plain)
         if isinstance(result, Solution):
             out.append(Suggestion("accelerator", "a CPU-only environment works: "
                                   + ", ".join(f"{c.fw.distribution} {c.release.version}" for c in result.chosen),
-                                  command_line(cpu, target._replace(gpus=(), driver=None))))
+                                  command_line(cpu, plain)))
     return out
 
 
@@ -117,14 +151,17 @@ def _support_notes(cat: Catalog, framework: str, target: Target, accelerator: st
     return notes
 
 
+def _python_key(label: str) -> tuple[int, ...]:
+    return tuple(int(x) for x in label.rstrip("t+").split("."))
+
+
 def explain_empty(cat: Catalog, request: Request, target: Target, item: StackItem,
-                  rejections: list[Rejection], suggest: bool = True) -> Conflict:
-    """No build of ``item`` passes the per-build checks."""
+                  rejections: Sequence[Rejection], suggest: bool = True) -> Conflict:
+    """No build of ``item`` passes the per-build checks: speak of the furthest check any reached."""
     accel = ACCEL_WORDS[request.accelerator]
-    what = _what(request, item)
-    reached = max((STAGES.index(r.stage) for r in rejections), default=0)
-    stage = STAGES[reached]
-    last = [r for r in rejections if r.stage == stage]
+    what = item.describe()
+    stage = STAGES[max((STAGES.index(r.reason.stage) for r in rejections), default=0)]
+    last = [r for r in rejections if r.reason.stage == stage]
     causes: list[Cause] = []
     if stage == "accelerator":
         text = f"{what} has no {accel} build" + (f" for ROCm {request.rocm}" if request.rocm else "")
@@ -132,28 +169,35 @@ def explain_empty(cat: Catalog, request: Request, target: Target, item: StackIte
             text += " on macOS (NVIDIA CUDA does not exist on macOS; --gpu there means MPS/Metal)"
         causes.append(Cause("accelerator", text))
     elif stage == "broken":
-        causes.append(Cause("broken", f"every matching {what} {accel} build is marked broken: {last[0].reason}"))
+        reasons = [r.reason.reason for r in last if isinstance(r.reason, Broken)]
+        causes.append(Cause("broken", f"every matching {what} {accel} build is marked broken: {reasons[0]}"))
     elif stage == "platform":
-        causes.append(Cause("platform", f"{what} has no {accel} build for {target.os} on {target.arch_label} ({target.platform} wheels)"))
+        causes.append(Cause("platform", f"{what} has no {accel} build for {target.os} on {target.arch_label} "
+                                        f"({target.platform} wheels)"))
     elif stage == "python":
-        have = sorted({p for r in last for p in r.reason.removeprefix("wheels for Python ").split(", ") if p[:1].isdigit()},
-                      key=lambda p: tuple(int(x) for x in p.rstrip("t+").split(".")))
+        have = sorted({p for r in last if isinstance(r.reason, NoPython) for p in r.reason.available if p[:1].isdigit()},
+                      key=_python_key)
         causes.append(Cause("python", f"no {what} {accel} build for Python {target.python} on {target.platform}"
                             + (f" (wheels exist for Python {have[0]} to {have[-1]})" if have else "")))
     elif stage == "cuda-pin":
-        cudas = sorted({r.reason.removeprefix("CUDA ") for r in last}, key=lambda c: tuple(int(x) for x in c.split(".")) if c[0].isdigit() else (0,))
+        cudas = sorted({r.reason.cuda for r in last if isinstance(r.reason, CudaPinMismatch) and r.reason.cuda},
+                       key=lambda c: tuple(int(x) for x in c.split(".")))
         causes.append(Cause("cuda-pin", f"no {what} build uses CUDA {request.cuda} (its builds use CUDA {', '.join(cudas)})"))
     elif stage == "gpu":
-        majors = sorted({(cat.frameworks[item.framework].release(r.release).variant(r.variant).cuda or "?").split(".")[0] for r in last})
+        majors = sorted({(r.build.cuda or "?").split(".")[0] for r in last})
         for gpu in target.gpus:
-            if any(gpu.describe() in r.reason for r in last):
-                causes.append(Cause("gpu-arch", f"{gpu.describe()} has no kernels in any CUDA {'/'.join(majors)} build of {what}"))
+            if any(isinstance(r.reason, NoKernels) and gpu in r.reason.gpus for r in last):
+                causes.append(Cause("gpu-arch", f"{gpu.describe()} has no kernels in any CUDA {'/'.join(majors)} "
+                                                f"build of {what}"))
     elif stage == "driver":
-        needs = sorted({r.reason.split(">= ")[1].split(" ")[0] for r in last}, key=driver_key)
+        needs = sorted({r.reason.verdict.need for r in last if isinstance(r.reason, DriverBelow) and r.reason.verdict.need},
+                       key=driver_key)
+        family = driver_family(cat, target.os)
         causes.append(Cause("driver", f"driver {target.driver} is below the floor of every {what} CUDA build "
-                            f"(the lowest it would need is {needs[0]} on {target.driver_family})"))
+                            f"(the lowest it would need is {needs[0] if needs else '?'} on {family})"))
     else:
-        causes.append(Cause("package", f"{what}: {last[0].reason}"))
+        problem = next((r.reason for r in last if isinstance(r.reason, Unavailable)), None)
+        causes.append(Cause("package", f"{what}: " + (unavailable_text(problem) if problem else "cannot be installed")))
     if stage in ("accelerator", "platform"):
         for note in _support_notes(cat, item.framework, target, request.accelerator):
             causes.append(Cause("platform", note))
@@ -161,24 +205,43 @@ def explain_empty(cat: Catalog, request: Request, target: Target, item: StackIte
     return Conflict(request, target, causes[0].text, tuple(causes), tuple(suggestions))
 
 
+def unavailable_text(problem: Unavailable) -> str:
+    return (f"no {problem.package} release in {problem.specifier or 'any version'} has a wheel for "
+            f"{problem.platform} and Python {problem.python}")
+
+
+def clash_text(clash: Clash) -> str:
+    """A clash between two builds in the user's terms."""
+    if isinstance(clash, MajorClash):
+        return (f"{clash.a.describe()} uses CUDA {clash.a.cuda} and {clash.b.describe()} uses CUDA {clash.b.cuda}: "
+                f"one environment can hold one CUDA major (their cuDNN/NCCL wheels install the same files)")
+    return f"{clash.a.describe()} {_wants(clash.library, clash.a_wants)}, {clash.b.describe()} {_wants(clash.library, clash.b_wants)}"
+
+
+def _wants(name: str, spec: SpecifierSet) -> str:
+    specs = list(spec)
+    if len(specs) == 1 and specs[0].operator == "==" and "*" not in specs[0].version:
+        return f"pins {name}=={specs[0].version}"
+    return f"requires {name}{spec}"
+
+
 def explain_clash(cat: Catalog, request: Request, target: Target, suggest: bool = True) -> Conflict:
     """Each framework has working builds on its own, but no combination works together."""
-    pools = {item.framework: list(usable(candidates(cat, item, request, target)[0])) for item in request.stack}
+    pools: dict[str, list[Candidate]] = {
+        item.framework: list(usable(candidates(cat, item, request, target)[0])) for item in request.stack}
     causes: list[Cause] = []
     items = list(request.stack)
     for i, a in enumerate(items):
         for b in items[i + 1:]:
-            best_a, best_b = pools[a.framework][0], pools[b.framework][0]
-            found = list(clashes(best_a, best_b, cat, target.platform))
-            why = found[0] if found else None
-            if why is not None:
-                causes.extend(Cause(kind, text) for kind, text in found)
+            found = list(clashes(pools[a.framework][0], pools[b.framework][0], cat, target.platform))
+            if found:
+                causes.extend(Cause(c.kind, clash_text(c)) for c in found)
                 # Is there any pair at all? Say so plainly when not.
-                if not any(_compatible(x, y, cat, target.platform) is None for x in pools[a.framework] for y in pools[b.framework]):
-                    causes.append(Cause(why[0], f"no build of {_what(request, a)} can share an environment with any build of "
-                                                f"{_what(request, b)} for {target.platform}, Python {target.python}"))
+                if not any(next(clashes(x, y, cat, target.platform), None) is None
+                           for x in pools[a.framework] for y in pools[b.framework]):
+                    causes.append(Cause(found[0].kind, f"no build of {a.describe()} can share an environment with any "
+                                                       f"build of {b.describe()} for {target.platform}, Python {target.python}"))
     if not causes:
         causes.append(Cause("library", "the frameworks' GPU-library requirements cannot all be met at once"))
     suggestions = _suggest(cat, request, target, items) if suggest else []
     return Conflict(request, target, causes[0].text, tuple(causes), tuple(suggestions))
-

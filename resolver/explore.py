@@ -12,10 +12,22 @@ import json
 
 from .catalog import Catalog
 from .matrix import Cell, cells
-from .request import GpuTarget
+from .rules.driver import driver_key
+from .rules.target import GpuTarget
 
-# Drivers users commonly have, one per CUDA floor step (NVIDIA's release notes table).
-DEFAULT_DRIVERS = ("470.57.02", "525.60.13", "535.104.05", "550.54.15", "560.35.03", "570.86.15", "580.65.06")
+
+def default_drivers(cat: Catalog) -> list[str]:
+    """Drivers to offer, from the catalog's Linux floors: each CUDA major's minor-version floor and
+    the full floor of its newest toolkit (the steps where answers change most)."""
+    found = set()
+    for major in cat.majors.values():
+        toolkits = [t for t in cat.toolkits.values() if t.major == major.major and "linux" in t.driver_min]
+        if "linux" in major.minor_compat_driver:
+            found.add(major.minor_compat_driver["linux"])
+        if toolkits:
+            newest = max(toolkits, key=lambda t: tuple(int(x) for x in t.version.split(".")))
+            found.add(newest.driver_min["linux"])
+    return sorted(found, key=driver_key)
 
 
 def default_gpus(cat: Catalog) -> list[GpuTarget]:

@@ -14,8 +14,7 @@ from packaging.utils import canonicalize_name
 from packaging.version import Version
 
 from .catalog import Catalog, Diagnostic, Framework, Release, Variant, split_requirement
-from .facts import companion_versions
-from .platforms import requirements_for
+from .rules.builds import companion_versions, requirements_for
 
 _RUNTIME = re.compile(r"^nvidia-cuda-runtime(-cu\d+)?$")
 _CUDNN = re.compile(r"^nvidia-cudnn(-cu\d+)?$")

@@ -13,11 +13,13 @@ from typing import NamedTuple
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 
+from .errors import InputError
+
 _OPTION = re.compile(r"^(-[a-zA-Z]|--[a-z][a-z-]*)(?:[ =]\s*(.*))?$")
 _CONFLICT = ("<<<<<<< ", ">>>>>>> ", "=======")
 
 
-class LockParseError(Exception):
+class LockParseError(InputError):
     def __init__(self, file: str, line: int | None, message: str):
         super().__init__(f"{file}:{line}: {message}" if line else f"{file}: {message}")
         self.file, self.line, self.message = file, line, message

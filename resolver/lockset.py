@@ -9,19 +9,17 @@ protobuf...). It says so in every file it produces.
 
 from __future__ import annotations
 
-import re
 from typing import NamedTuple
 
+from .candidates import Package
 from .catalog import Catalog, canonicalize_name
+from .errors import InputError
 from .platforms import PYPI_INDEX as PYPI_SIMPLE
-from .platforms import wheel_platforms
-from .request import Request, Target
-from .solver import Package, Solution
+from .rules.target import Request, Target
+from .rules.wheels import wheel_fits as _fits
+from .solver import Solution
 
-_CP = re.compile(r"^cp3(\d+)$")
-
-
-class LockError(Exception):
+class LockError(InputError):
     """The lock set cannot be built (a package without hashes, say); nothing is written."""
 
 
@@ -58,21 +56,7 @@ def lockset_name(request: Request, target: Target) -> str:
 
 def wheel_fits(filename: str, target: Target) -> bool:
     """Does this wheel install on the target's platform and CPython?"""
-    if target.platform not in wheel_platforms(filename):
-        return False
-    parts = filename[:-4].split("-")
-    interpreters, abis = parts[-3].split("."), parts[-2].split(".")
-    minor = int(target.python.split(".")[1])
-    for interpreter in interpreters:
-        m = _CP.match(interpreter)
-        for abi in abis:
-            if m and abi == "abi3" and int(m.group(1)) <= minor:
-                return True
-            if m and int(m.group(1)) == minor and not abi.endswith("t"):
-                return True
-            if interpreter in ("py3", "py2.py3") and abi == "none":
-                return True
-    return False
+    return _fits(filename, target.platform, target.python)
 
 
 def _artifacts(cat: Catalog, pkg: Package, target: Target) -> tuple[Artifact, ...]:

@@ -13,17 +13,9 @@ import os
 from typing import Iterable, NamedTuple
 
 from .catalog import Catalog
-from .request import GpuTarget, Request, StackItem, Target
+from .rules.target import GpuTarget, Request, StackItem, Target
 
-# (os, arch, accelerators offered there) of the default matrix
-TARGETS = (
-    ("linux", "x86_64", ("cuda", "rocm", "cpu")),
-    ("linux", "aarch64", ("cuda", "cpu")),
-    ("windows", "x86_64", ("cuda", "cpu")),
-    ("wsl2", "x86_64", ("cuda", "cpu")),
-    ("macos", "aarch64", ("mps", "cpu")),
-)
-PYTHONS = ("3.10", "3.11", "3.12", "3.13", "3.14")
+# The default targets and Pythons are catalog facts: cat.matrix (os.yaml `matrix`).
 
 
 class Cell(NamedTuple):
@@ -72,10 +64,11 @@ def _init(root: str | None) -> None:
 
 
 def _solve_one(cell: Cell) -> dict:
+    from .explain import answer
     from .report import manifest
-    from .solver import solve
 
-    result = solve(_WORKER_CAT, cell.request, cell.target, suggest=False)
+    assert _WORKER_CAT is not None
+    result = answer(_WORKER_CAT, cell.request, cell.target, suggest=False)
     return manifest(result, _WORKER_CAT.digest)
 
 

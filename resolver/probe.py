@@ -15,6 +15,8 @@ import subprocess
 import sys
 from typing import NamedTuple
 
+from .rules import platform as platform_rules
+
 DRIVER_ENV = "ENVSOLVE_DRIVER_VERSION"
 _DRIVER = re.compile(r"^\d{2,4}\.\d{1,3}(\.\d{1,3})?$")
 _PROC = re.compile(r"Kernel Module(?:\s+for\s+\S+)?\s+(\d{2,4}\.\d{1,3}(?:\.\d{1,3})?)\b")
@@ -103,10 +105,17 @@ def run_smi(timeout: float = 5.0) -> tuple[str | None, str | None]:
 
 
 def host_os() -> str:
-    system = platform.system().lower()
-    if system == "linux":
-        return "wsl2" if "microsoft" in platform.release().lower() else "linux"
-    return {"darwin": "macos", "windows": "windows"}.get(system, "other")
+    """This machine's OS as a target: linux, wsl2, windows, macos, or other."""
+    return platform_rules.host_os(platform.system(), platform.release())
+
+
+def host_arch() -> str:
+    """This machine's CPU as a target (x86_64, aarch64; others as the platform module names them)."""
+    return platform_rules.host_arch(platform.machine())
+
+
+def host_python() -> str:
+    return f"{sys.version_info.major}.{sys.version_info.minor}"
 
 
 def inspect_machine(timeout: float = 5.0) -> Machine:
@@ -140,13 +149,12 @@ def inspect_machine(timeout: float = 5.0) -> Machine:
             driver, source = drivers[0], "nvidia-smi"
         if len(drivers) > 1:
             notes.append(f"GPUs report different drivers: {', '.join(drivers)}")
-    machine = platform.machine().lower()
-    arch = {"amd64": "x86_64", "arm64": "aarch64"}.get(machine, machine)
+    arch = host_arch()
     os_name = host_os()
     rocm = None
     if os_name == "linux":
         text = _read(os.environ.get("ROCM_PATH", "/opt/rocm") + "/.info/version")
         m = re.match(r"^(\d+\.\d+(\.\d+)?)", text.strip()) if text else None
         rocm = m.group(1) if m else None
-    return Machine(os_name, arch, f"{sys.version_info.major}.{sys.version_info.minor}", driver, source,
+    return Machine(os_name, arch, host_python(), driver, source,
                    tuple(gpus), tuple(notes), rocm, os_name == "macos" and arch == "aarch64")

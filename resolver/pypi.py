@@ -31,15 +31,21 @@ from packaging.utils import InvalidWheelFilename, canonicalize_name, parse_wheel
 from packaging.version import InvalidVersion, Version
 
 from . import __version__
-from .platforms import ALL_PLATFORMS, LIBRARY_RE, PYPI_INDEX, wheel_platforms
+from .errors import InputError, NetworkError
+from .platforms import PLATFORMS, PYPI_INDEX, wheel_platforms
+from .rules.libraries import LIBRARY_RE
 
 PYPI_SIMPLE = PYPI_INDEX + "/"
 SIMPLE_JSON = "application/vnd.pypi.simple.v1+json"
 RECORDING_FORMAT = "envsolve.recording/1"
 
 
-class SyncError(Exception):
+class SyncError(InputError):
     """A sync could not complete; nothing was written."""
+
+
+class SyncNetworkError(SyncError, NetworkError):
+    """An index could not be reached during a sync."""
 
 
 # ---- sources of responses ----------------------------------------------------------------------
@@ -76,7 +82,7 @@ class LiveSource(Source):
             except (urllib.error.URLError, TimeoutError, ConnectionError, OSError) as exc:
                 last = exc
         reason = getattr(last, "reason", last)
-        raise SyncError(f"cannot reach {url}: {reason}")
+        raise SyncNetworkError(f"cannot reach {url}: {reason}")
 
     def simple(self, project: str) -> str:
         body = self._get(f"{self.index}{canonicalize_name(project)}/", {"Accept": SIMPLE_JSON})
@@ -330,7 +336,7 @@ def harvest_project(src: Source, project: str, floor: str | None, pool: concurre
         # representative share its metadata fetch.
         plan: dict[str, list[str]] = {}
         reps: dict[str, dict] = {}
-        for platform in ALL_PLATFORMS:
+        for platform in PLATFORMS:
             on_platform = [f for f in files if platform in wheel_platforms(f["filename"])]
             if on_platform:
                 rep = max(on_platform, key=lambda f: _python_rank(f["filename"]))
@@ -348,13 +354,13 @@ def harvest_project(src: Source, project: str, floor: str | None, pool: concurre
             key = (tuple(requires), tuple(extras))
             if key in groups:
                 groups[key]["platforms"] = sorted(set(groups[key]["platforms"]) | set(platforms),
-                                                  key=ALL_PLATFORMS.index)
+                                                  key=PLATFORMS.index)
             else:
                 groups[key] = {"platforms": list(platforms), "from": filename, "requires_dist": requires,
                                "provides_extra": extras}
         entry: dict[str, Any] = {"version": str(version), **_release_state(files)}
         entry["wheels"] = [_wheel_entry(f) for f in files if "sha256" in f.get("hashes", {})]
-        entry["metadata"] = sorted(groups.values(), key=lambda g: ALL_PLATFORMS.index(g["platforms"][0]))
+        entry["metadata"] = sorted(groups.values(), key=lambda g: PLATFORMS.index(g["platforms"][0]))
         releases.append(entry)
     return {
         "schema": "envsolve.catalog/1",
@@ -370,7 +376,7 @@ def harvest_library(src: Source, name: str) -> dict:
     page = _parse_simple(name, src.simple(name))
     versions = []
     for version, files in sorted(_releases(page["files"], None).items()):
-        platforms = sorted({p for f in files for p in wheel_platforms(f["filename"])}, key=ALL_PLATFORMS.index)
+        platforms = sorted({p for f in files for p in wheel_platforms(f["filename"])}, key=PLATFORMS.index)
         wheels = [_wheel_entry(f) for f in sorted(files, key=lambda f: f["filename"])
                   if wheel_platforms(f["filename"]) and "sha256" in f.get("hashes", {})]
         versions.append({"version": str(version), "platforms": platforms, **_release_state(files), "wheels": wheels})

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import shlex
+from typing import Any
 
 from . import __version__
+from .explain import Conflict
 from .platforms import PYPI_INDEX as PYPI_SIMPLE
-from .request import driver_key
-from .solver import Conflict, Solution
+from .rules.driver import Support
+from .rules.target import Request, Target
+from .solver import (BuildNote, DriverNote, PtxJit, Solution, SystemCuda, UnknownLibraries, UnverifiedKernels,
+                     Warning)
 
 SCHEMA = "envsolve.solution/1"
 
@@ -16,7 +20,7 @@ def _index(index: str) -> str:
     return PYPI_SIMPLE if index == "pypi" else index
 
 
-def _request(r) -> dict:
+def _request(r: Request) -> dict[str, Any]:
     return {
         "stack": [{"framework": i.framework, "specifier": str(i.spec)} for i in r.stack],
         "accelerator": r.accelerator,
@@ -25,7 +29,7 @@ def _request(r) -> dict:
     }
 
 
-def _target(t) -> dict:
+def _target(t: Target) -> dict[str, Any]:
     return {
         "os": t.os,
         "arch": t.arch,
@@ -36,45 +40,48 @@ def _target(t) -> dict:
     }
 
 
-def system_facts(sol: Solution) -> dict:
-    cudas = sorted({c.variant.cuda for c in sol.chosen if c.variant.cuda}, key=lambda v: tuple(int(x) for x in v.split(".")))
-    libs = {p.name: p.version for p in sol.libraries}
-    cudnn = next((v for n, v in libs.items() if n.startswith("nvidia-cudnn")), None)
-    nccl = next((v for n, v in libs.items() if n.startswith("nvidia-nccl")), None)
-    if cudnn is None:
-        cudnn = next((c.variant.cudnn for c in sol.chosen if c.variant.cudnn), None)
-    if nccl is None:
-        nccl = next((c.variant.nccl for c in sol.chosen if c.variant.nccl), None)
-    driver_min: dict[str, dict] = {}
-    for family in ("linux", "windows"):
-        fulls = [c.floors[family].full for c in sol.chosen if c.floors[family].full]
-        compats = [c.floors[family].compat for c in sol.chosen if c.floors[family].compat]
-        if fulls or compats:
-            driver_min[family] = {
-                "full": max(fulls, key=driver_key) if fulls else None,
-                "minor_compat": max(compats, key=driver_key) if compats else None,
-            }
-    covered = None
-    for c in sol.chosen:
-        if c.variant.accelerator == "cuda" and (c.variant.archs or c.variant.ptx):
-            mine = set(c.variant.archs)
-            covered = mine if covered is None else covered & mine
+def warning_text(sol: Solution, w: Warning) -> str:
+    """One warning of a solution in the user's terms."""
+    t = sol.target
+    if isinstance(w, UnknownLibraries):
+        return f"no version list for {', '.join(w.names)} (run `envsolve catalog sync`); left to pip"
+    if isinstance(w, UnverifiedKernels):
+        return (f"{w.build.describe()}: its kernel list is not catalogued; GPU support was checked against what "
+                f"CUDA {w.build.cuda} can build")
+    if isinstance(w, PtxJit):
+        return f"{w.build.describe()}: {', '.join(w.gpus)} run(s) through PTX JIT (slow first start; needs the full driver floor)"
+    if isinstance(w, DriverNote):
+        if w.verdict.support is Support.UNPUBLISHED:
+            return (f"{w.build.describe()}: no {w.verdict.floor.family} driver floor is catalogued for CUDA "
+                    f"{w.build.cuda} (NVIDIA's table has none); driver {t.driver} was not checked")
+        return (f"{w.build.describe()}: driver {t.driver} is below CUDA {w.build.cuda}'s {w.verdict.floor.full}; "
+                f"it works through minor-version compatibility (no PTX JIT)")
+    if isinstance(w, SystemCuda):
+        return f"{w.build.describe()}: needs a system install of CUDA {w.build.cuda} and cuDNN {w.cudnn}"
+    assert isinstance(w, BuildNote)
+    return w.text
+
+
+def system_facts(sol: Solution) -> dict[str, Any]:
+    """The manifest's ``system`` object."""
+    s = sol.system
     return {
-        "cuda": cudas[-1] if cudas else None,
-        "cuda_per_framework": {c.fw.name: c.variant.cuda for c in sol.chosen if c.variant.cuda},
-        "system_cuda_required": any(c.variant.system_cuda for c in sol.chosen),
-        "cudnn": cudnn,
-        "nccl": nccl,
-        "driver_min": driver_min,
-        "driver_relies_on": {c.fw.name: c.relies_on for c in sol.chosen if c.relies_on},
-        "compute_capabilities": sorted(covered or (), key=lambda a: int("".join(ch for ch in a if ch.isdigit()))),
-        "ptx": sorted({a for c in sol.chosen for a in c.variant.ptx}),
+        "cuda": s.cuda,
+        "cuda_per_framework": dict(s.cuda_per_framework),
+        "system_cuda_required": s.system_cuda_required,
+        "cudnn": s.cudnn,
+        "nccl": s.nccl,
+        "driver_min": {family: {"full": f.full, "minor_compat": f.compat} for family, f in s.driver_min.items()},
+        "driver_relies_on": {c.fw.name: c.relies_on.support.value for c in sol.chosen if c.relies_on},
+        "compute_capabilities": list(s.compute_capabilities),
+        "ptx": list(s.ptx),
+        "gpu_support": {k: list(v) for k, v in s.gpu_support.items()},
     }
 
 
-def manifest(result: Solution | Conflict, catalog_digest: str | None = None) -> dict:
+def manifest(result: Solution | Conflict, catalog_digest: str | None = None) -> dict[str, Any]:
     """The versioned JSON contract image pipelines consume (documented in the README)."""
-    out: dict = {
+    out: dict[str, Any] = {
         "schema": SCHEMA,
         "status": "ok" if isinstance(result, Solution) else "conflict",
         "envsolve": __version__,
@@ -89,7 +96,7 @@ def manifest(result: Solution | Conflict, catalog_digest: str | None = None) -> 
             for p in result.packages
         ]
         out["system"] = system_facts(result)
-        out["warnings"] = list(result.warnings)
+        out["warnings"] = [warning_text(result, w) for w in result.warnings]
         out["install"] = install_commands(result)
         out["conflict"] = None
     else:
@@ -121,8 +128,8 @@ def install_commands(sol: Solution) -> list[str]:
 def format_solution(sol: Solution) -> str:
     t, r = sol.target, sol.request
     gpus = ", ".join(g.describe() for g in t.gpus) or "any"
-    head = (f"{r.describe()} for {t.os} {t.arch_label}, Python {t.python}, "
-            f"{ {'cuda': 'NVIDIA CUDA', 'rocm': 'AMD ROCm', 'mps': 'Apple GPU', 'cpu': 'CPU only'}[r.accelerator] }")
+    accel = {"cuda": "NVIDIA CUDA", "rocm": "AMD ROCm", "mps": "Apple GPU", "cpu": "CPU only"}[r.accelerator]
+    head = f"{r.describe()} for {t.os} {t.arch_label}, Python {t.python}, {accel}"
     if r.accelerator == "cuda":
         head += f" (GPUs: {gpus}; driver: {t.driver or 'not given'})"
     lines = [head, ""]
@@ -139,21 +146,21 @@ def format_solution(sol: Solution) -> str:
         lines.append("  GPU libraries:")
         for i in range(0, len(libs), 3):
             lines.append("    " + ", ".join(libs[i:i + 3]))
-    sysf = system_facts(sol)
+    s = sol.system
     if r.accelerator == "cuda":
         lines.append("")
-        cuda = ", ".join(f"{k} {v}" for k, v in sysf["cuda_per_framework"].items())
-        lines.append(f"  CUDA {sysf['cuda']} ({cuda})  cuDNN {sysf['cudnn'] or '?'}  NCCL {sysf['nccl'] or '?'}")
-        for family, floor in sysf["driver_min"].items():
-            lines.append(f"  driver ({family}): >= {floor['full'] or '?'}"
-                         + (f"; >= {floor['minor_compat']} with minor-version compatibility" if floor["minor_compat"] != floor["full"] else ""))
-        if t.driver_family not in sysf["driver_min"]:
-            lines.append(f"  driver ({t.driver_family}): no floor published for CUDA {sysf['cuda']}")
-        if sysf["compute_capabilities"]:
-            lines.append(f"  kernels for: {' '.join(sysf['compute_capabilities'])}"
-                         + (f"  (+PTX {' '.join(sysf['ptx'])})" if sysf["ptx"] else ""))
-    for warning in sol.warnings:
-        lines.append(f"  note: {warning}")
+        cuda = ", ".join(f"{k} {v}" for k, v in s.cuda_per_framework.items())
+        lines.append(f"  CUDA {s.cuda} ({cuda})  cuDNN {s.cudnn or '?'}  NCCL {s.nccl or '?'}")
+        for family, floor in s.driver_min.items():
+            lines.append(f"  driver ({family}): >= {floor.full or '?'}"
+                         + (f"; >= {floor.compat} with minor-version compatibility" if floor.compat != floor.full else ""))
+        if s.driver_family and s.driver_family not in s.driver_min:
+            lines.append(f"  driver ({s.driver_family}): no floor published for CUDA {s.cuda}")
+        if s.compute_capabilities:
+            lines.append(f"  kernels for: {' '.join(s.compute_capabilities)}"
+                         + (f"  (+PTX {' '.join(s.ptx)})" if s.ptx else ""))
+    for w in sol.warnings:
+        lines.append(f"  note: {warning_text(sol, w)}")
     lines.append("")
     lines.append("install:")
     for cmd in install_commands(sol):

@@ -1,89 +1,30 @@
-"""What the user asks for (:class:`Request`) and where it must run (:class:`Target`).
+"""Parsing what the user asks for into :class:`~resolver.rules.target.Request` and
+:class:`~resolver.rules.target.Target` values, against a catalog.
 
-Parsing turns command-line words into these values against a catalog; every mistake becomes a
-:class:`UsageError` whose message names the closest valid value.
+Every mistake becomes a :class:`~resolver.errors.UsageError` whose message names the closest valid
+value. :func:`build_request` turns the solve command's options (and, with ``--detect`` or for
+defaults, what :mod:`resolver.probe` saw of the host) into a request and a target; it does no I/O.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from typing import NamedTuple
 
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 
 from .catalog import Catalog, Framework, Gpu
+from .errors import UsageError
+from .rules.platform import OSES, arches, check_accelerator, check_arch, normalise_arch
+from .rules.target import GpuTarget, Request, StackItem, Target
 
-ARCH_ALIASES = {"x86_64": "x86_64", "amd64": "x86_64", "x64": "x86_64", "aarch64": "aarch64", "arm64": "aarch64"}
 _DRIVER = re.compile(r"^\d{2,4}(\.\d{1,3}){1,2}$")
 _PYTHON = re.compile(r"^3\.\d{1,2}$")
 _CUDA_PIN = re.compile(r"^\d{1,2}(\.\d{1,2})?$")
 _STACK_ITEM = re.compile(r"^\s*([A-Za-z][A-Za-z0-9._-]*)\s*(.*?)\s*$")
 
-
-class UsageError(Exception):
-    """Bad input from the user: an unknown name, a malformed version. Exit code 2."""
-
-
-class StackItem(NamedTuple):
-    framework: str  # canonical framework name
-    spec: SpecifierSet
-    text: str  # as the user wrote it
-
-    def describe(self) -> str:
-        return f"{self.framework}{self.spec}" if str(self.spec) else self.framework
-
-
-class GpuTarget(NamedTuple):
-    name: str  # as known to the catalog, or as typed when only a compute capability was given
-    compute_capability: str  # "8.6"
-
-    @property
-    def sm(self) -> str:
-        return "sm_" + self.compute_capability.replace(".", "")
-
-    def describe(self) -> str:
-        return f"{self.name} ({self.sm})"
-
-
-class Target(NamedTuple):
-    os: str  # linux | windows | wsl2 | macos
-    arch: str  # x86_64 | aarch64
-    python: str  # "3.12"
-    gpus: tuple[GpuTarget, ...]
-    driver: str | None
-
-    @property
-    def platform(self) -> str:
-        if self.os in ("linux", "wsl2"):
-            return f"linux-{self.arch}"
-        if self.os == "windows":
-            return "windows-amd64"
-        return "macos-arm64" if self.arch == "aarch64" else "macos-x86_64"
-
-    @property
-    def arch_label(self) -> str:
-        """The CPU as people on that OS say it: arm64 on macOS, aarch64 on Linux."""
-        return "arm64" if (self.os == "macos" and self.arch == "aarch64") else self.arch
-
-    @property
-    def driver_family(self) -> str:
-        """Whose driver table applies: WSL2 runs on the Windows driver."""
-        return "linux" if self.os == "linux" else "windows"
-
-
-class Request(NamedTuple):
-    stack: tuple[StackItem, ...]
-    accelerator: str  # cuda | rocm | mps | cpu
-    rocm: str | None  # a ROCm version pin, e.g. "6.4"
-    cuda: str | None  # a CUDA pin: "12" or "12.8"
-
-    def describe(self) -> str:
-        return " + ".join(item.describe() for item in self.stack)
-
-
-def driver_key(version: str) -> tuple[int, ...]:
-    """Total order over driver versions: '550.54.15' -> (550, 54, 15)."""
-    return tuple(int(part) for part in version.split("."))
+__all__ = ["GpuTarget", "Request", "StackItem", "Target", "UsageError"]
 
 
 def parse_driver(text: str) -> str:
@@ -194,14 +135,71 @@ def lookup_gpu(cat: Catalog, text: str) -> GpuTarget:
     raise UsageError(f"unknown GPU {raw!r}{hint}")
 
 
+def reported_gpu(cat: Catalog, name: str, compute_capability: str | None) -> GpuTarget:
+    """A GPU nvidia-smi named: by its name when the catalog knows it, else by its compute capability."""
+    try:
+        return lookup_gpu(cat, name)
+    except UsageError:
+        if compute_capability:
+            return GpuTarget(name, compute_capability)
+        raise UsageError(f"nvidia-smi reports {name!r} without a compute capability, and the catalog does not "
+                         f"know it; give --gpu-model with its compute capability") from None
+
+
 def _by_cc(cat: Catalog, cc: str) -> Gpu | None:
     return next((g for g in cat.gpus if g.compute_capability == cc), None)
 
 
-def normalise_arch(text: str, os_name: str) -> str:
-    arch = ARCH_ALIASES.get(text.strip().lower())
-    if arch is None:
-        raise UsageError(f"unknown CPU architecture {text!r} (x86_64, aarch64, arm64)")
-    if os_name == "windows" and arch != "x86_64":
-        raise UsageError("envsolve knows Windows on x86_64 (amd64) only")
-    return arch
+class Host(NamedTuple):
+    """What this machine is, as :mod:`resolver.probe` saw it: defaults for a request."""
+
+    os: str  # linux | wsl2 | windows | macos | other
+    arch: str
+    python: str
+    driver: str | None = None
+    gpus: tuple[GpuTarget, ...] = ()
+
+
+def build_request(cat: Catalog, stack: str, *, accelerator: str | None = None, rocm: str | None = None,
+                  os_name: str | None = None, arch: str | None = None, python: str | None = None,
+                  gpu_models: Sequence[str] = (), driver: str | None = None, cuda: str | None = None,
+                  host: Host, detect: bool = False) -> tuple[Request, Target]:
+    """The request and target the solve command's options mean.
+
+    ``accelerator`` is "gpu", "cpu" or None; ``rocm`` None, "any" or a ROCm version. OS, CPU and
+    Python default to the ``host``; with ``detect`` its driver and GPUs fill what was not given.
+    Without --gpu/--cpu/--rocm: CUDA when a GPU, driver or CUDA pin is given (MPS never), else CPU.
+    Raises :class:`UsageError`.
+    """
+    items = parse_stack(cat, stack)
+    gpus = tuple(lookup_gpu(cat, name) for name in gpu_models)
+    if detect:
+        driver = driver or host.driver
+        gpus = gpus or host.gpus
+    os_name = os_name or host.os
+    if os_name not in OSES:
+        raise UsageError(f"this OS ({os_name}) is not one envsolve knows; give --os ({', '.join(OSES)})")
+    if arch is None:  # the host's CPU where the target OS runs on it (--os windows from an arm64 Mac: x86_64)
+        offered = arches(cat, os_name)
+        arch = host.arch if not offered or normalise_arch(host.arch) in offered else offered[0]
+    arch = check_arch(cat, os_name, arch)
+    python = parse_python(python) if python is not None else parse_python(host.python)
+    driver = parse_driver(driver) if driver is not None else None
+    cuda = parse_cuda_pin(cuda) if cuda is not None else None
+    if rocm is not None:
+        if accelerator is not None:
+            raise UsageError("--rocm cannot be combined with --gpu or --cpu")
+        accel = "rocm"
+    elif accelerator == "gpu":
+        accel = "mps" if os_name == "macos" else "cuda"
+    elif accelerator == "cpu":
+        accel = "cpu"
+    else:
+        accel = "cuda" if (gpus or driver or cuda) and os_name != "macos" else "cpu"
+    if os_name == "macos" and (cuda or driver or gpus):
+        raise UsageError("macOS has no NVIDIA CUDA: drop --cuda/--driver/--gpu-model (--gpu means MPS/Metal there)")
+    if accel != "cuda" and cuda:
+        raise UsageError("--cuda needs a CUDA request (--gpu)")
+    check_accelerator(cat, os_name, accel)
+    request = Request(items, accel, None if rocm in (None, "any") else rocm, cuda)
+    return request, Target(os_name, arch, python, gpus, driver)

@@ -19,11 +19,11 @@ from packaging.requirements import InvalidRequirement, Requirement
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.version import InvalidVersion, Version
 
+from .platforms import PLATFORMS
 from .strictyaml import Scalar
 
 INVALID = object()  # returned for a value that failed; the problem is already recorded
 
-PLATFORMS = ("linux-x86_64", "linux-aarch64", "windows-amd64", "macos-arm64", "macos-x86_64")
 ACCELERATORS = ("cpu", "cuda", "rocm", "mps", "metal")
 OS_NAMES = ("linux", "wsl2", "windows", "macos")
 
@@ -345,19 +345,31 @@ HEADER = {
 }
 _REQUIRED_HEADER = ("schema", "kind")
 
+PYTHON = Text("a Python version", regex_error(re.compile(r"^3\.\d{1,2}$"), "a Python version like '3.12'"))
+
 CUDA_FILE = Obj(
     {
         **HEADER,
+        "libraries": Obj(
+            {
+                "suffix": Text("a suffix pattern", regex_error(re.compile(r"^-[a-z]*\{major\}$"), "a suffix like '-cu{major}'")),
+                "versioned_by_cuda": ListOf(NAME, unique=True),
+                "note": NOTE,
+                "source": SOURCE,
+            },
+            ("suffix", "versioned_by_cuda", "source"),
+        ),
         "majors": ListOf(
             Obj(
                 {
                     "major": Text("a CUDA major", regex_error(re.compile(r"^\d{1,2}$"), "a CUDA major like '12'")),
+                    "libraries": Text("a naming", choice_error(("suffixed", "unsuffixed"))),
                     "minor_compat_driver": DRIVERS,
                     "archs": ListOf(ARCH, unique=True),
                     "note": NOTE,
                     "source": SOURCE,
                 },
-                ("major", "minor_compat_driver", "archs", "source"),
+                ("major", "libraries", "minor_compat_driver", "archs", "source"),
             ),
             key="major",
         ),
@@ -370,22 +382,24 @@ CUDA_FILE = Obj(
             key="version",
         ),
     },
-    _REQUIRED_HEADER + ("majors", "toolkits"),
+    _REQUIRED_HEADER + ("libraries", "majors", "toolkits"),
 )
 
 GPUS_FILE = Obj(
     {
         **HEADER,
+        "architectures": ListOf(
+            Obj({"name": Text("an architecture name", regex_error(re.compile(r"^[A-Z][A-Za-z0-9 -]*$"), "a name like 'Hopper'")),
+                 "note": NOTE, "source": SOURCE},
+                ("name", "source")),
+            key="name",
+        ),
         "gpus": ListOf(
             Obj(
                 {
                     "name": Text("a GPU name"),
                     "compute_capability": CC,
-                    "architecture": Text(
-                        "an architecture name",
-                        choice_error(("Kepler", "Maxwell", "Pascal", "Volta", "Turing", "Ampere", "Ada",
-                                      "Hopper", "Blackwell")),
-                    ),
+                    "architecture": Text("an architecture name"),  # one of `architectures` (checked on load)
                     "segment": Text("a segment", choice_error(("datacenter", "workstation", "consumer", "embedded"))),
                     "aliases": ListOf(Text("a GPU name"), unique=True),
                     "note": NOTE,
@@ -396,13 +410,24 @@ GPUS_FILE = Obj(
             key="name",
         ),
     },
-    _REQUIRED_HEADER + ("gpus",),
+    _REQUIRED_HEADER + ("architectures", "gpus"),
 )
 
 SPEC = Text("a version specifier", specifier_error)
 OS_FILE = Obj(
     {
         **HEADER,
+        "pythons": Obj({"versions": ListOf(PYTHON, unique=True), "note": NOTE, "source": SOURCE},
+                       ("versions", "source")),
+        "matrix": Obj(
+            {"pythons": ListOf(PYTHON, unique=True),
+             "targets": ListOf(Obj({"os": Text("an OS", choice_error(OS_NAMES)),
+                                    "arch": Text("a CPU architecture", choice_error(("x86_64", "aarch64"))),
+                                    "accelerators": ListOf(Text("an accelerator", choice_error(ACCELERATORS)), unique=True)},
+                                   ("os", "arch", "accelerators"))),
+             "note": NOTE},
+            ("pythons", "targets"),
+        ),
         "manylinux": Obj(
             {"legacy": MapOf(lambda k: None if k.startswith("manylinux") else "not a manylinux tag",
                              Text("a glibc version", regex_error(re.compile(r"^2\.\d+$"), "a glibc version like '2.17'")),
@@ -434,7 +459,7 @@ OS_FILE = Obj(
                 ("framework", "os", "source")),
         ),
     },
-    _REQUIRED_HEADER + ("manylinux", "oses"),
+    _REQUIRED_HEADER + ("pythons", "manylinux", "oses"),
 )
 
 VARIANT = Obj(

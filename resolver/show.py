@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from packaging.version import Version
 
-from . import facts
 from .catalog import Catalog
-from .platforms import PLATFORMS, wheel_pythons
-from .request import UsageError, lookup_framework, parse_item
-from .facts import companion_versions
+from .errors import UsageError
+from .platforms import PLATFORMS, wheel_platforms, wheel_pythons
+from .request import lookup_framework, parse_item
+from .rules import builds as facts
+from .rules import driver
+from .rules.builds import companion_versions
+from .rules.libraries import is_library
 
 
 def release_facts(cat: Catalog, text: str) -> dict:
@@ -31,8 +34,6 @@ def release_facts(cat: Catalog, text: str) -> dict:
         "source": list(release.source),
     }
     if rel is not None:
-        from .platforms import wheel_platforms
-
         wheels = rel.wheels()
         platforms = sorted({p for w in wheels for p in wheel_platforms(w[0])}, key=PLATFORMS.index)
         out["pypi"] = {
@@ -72,7 +73,7 @@ def release_facts(cat: Catalog, text: str) -> dict:
         }
         if v.accelerator == "cuda":
             for family in ("linux", "windows"):
-                floor = facts.driver_floor(cat, v, family)
+                floor = driver.floor_of(cat, v, family)
                 entry["driver_min"][family] = {"full": floor.full, "minor_compat": floor.compat}
         variants.append(entry)
     out["variants"] = variants
@@ -80,9 +81,7 @@ def release_facts(cat: Catalog, text: str) -> dict:
 
 
 def _is_gpu_lib(name: str) -> bool:
-    from .platforms import LIBRARY_RE
-
-    return bool(LIBRARY_RE.match(name.lower())) or name.lower() in ("triton", "pytorch-triton")
+    return is_library(name.lower()) or name.lower() in ("triton", "pytorch-triton")
 
 
 def _span(items: list[str]) -> str:

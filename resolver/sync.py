@@ -13,7 +13,8 @@ import yaml
 from packaging.utils import canonicalize_name
 
 from .catalog import Catalog, iter_variants, split_requirement
-from .pypi import Source, SyncError, harvest_library, harvest_project, library_names
+from .errors import UsageError
+from .pypi import Source, harvest_library, harvest_project, library_names
 
 LIBRARIES_FILE = "gpu-libraries.yaml"
 HEADER = (
@@ -52,7 +53,7 @@ def plan(cat: Catalog, only: list[str] | None = None) -> list[Plan]:
         wanted = {canonicalize_name(n) for n in only}
         unknown = wanted - set(plans)
         if unknown:
-            raise SyncError(f"not a catalogued project: {', '.join(sorted(unknown))} (known: {', '.join(sorted(plans))})")
+            raise UsageError(f"not a catalogued project: {', '.join(sorted(unknown))} (known: {', '.join(sorted(plans))})")
         return [plans[n] for n in sorted(wanted)]
     return [plans[n] for n in sorted(plans)]
 
@@ -146,7 +147,7 @@ def metapackages(projects: list[dict]) -> list[str]:
     """GPU-library distributions that some harvested Requires-Dist names with extras."""
     from packaging.requirements import Requirement
 
-    from .platforms import LIBRARY_RE
+    from .rules.libraries import LIBRARY_RE
 
     found = set()
     for data in projects:

@@ -12,8 +12,10 @@ import os
 import tempfile
 from pathlib import Path
 
+from .errors import InputError
 
-class WriteError(Exception):
+
+class WriteError(InputError):
     """A file set could not be written; nothing was replaced."""
 
 

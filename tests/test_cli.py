@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from resolver import __version__, cli, solver
+from resolver import __version__, cli, explain
 
 
 def test_version(envsolve):
@@ -60,7 +60,7 @@ def test_an_internal_error_is_one_line_and_exit_70(envsolve, monkeypatch):
     def boom(*args, **kwargs):
         raise RuntimeError("simulated bug")
 
-    monkeypatch.setattr(solver, "solve", boom)
+    monkeypatch.setattr(explain, "answer", boom)
     result = envsolve("torch", "--cpu", "--os", "linux", "--python", "3.12")
     assert result.code == 70
     assert result.err == "envsolve: internal error: RuntimeError: simulated bug (rerun with --debug for a traceback)\n"

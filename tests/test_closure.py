@@ -145,7 +145,7 @@ def test_real_uv_pins_framework_index_builds_to_their_index(tmp_path):
     request = Request(parse_stack(cat, "torch"), "cuda", None, "11.8")
     solution = solver.solve(cat, request, Target("linux", "x86_64", "3.12", (), None))
     stack = lockset.build(cat, solution, "envsolve torch --gpu --cuda 11.8", need_hashes=False)
-    full = closure.close(stack, index=("--index-url", _simple_index(tmp_path / "simple", pypi)),
+    full = closure.close(cat, stack, index=("--index-url", _simple_index(tmp_path / "simple", pypi)),
                          remap={"https://download.pytorch.org/whl/cu118": (pt.as_uri(), "flat")})
     got = {p.name: (p.version, p.wheels[0].url.split("/")[-2]) for p in full.packages}
     assert got["torch"] == ("2.4.1+cu118", "pt") and got["torchvision"] == ("0.19.1+cu118", "pt")
@@ -206,7 +206,7 @@ def test_real_uv_against_a_local_index(tmp_path):
     request = Request(parse_stack(cat, "torch"), "cpu", None, None)
     solution = solver.solve(cat, request, Target("windows", "x86_64", "3.12", (), None))
     stack = lockset.build(cat, solution, "envsolve torch --cpu")
-    full = closure.close(stack, index=("--no-index", "--find-links", str(wheels)))
+    full = closure.close(cat, stack, index=("--no-index", "--find-links", str(wheels)))
     assert full.transitive
     assert {(p.name, p.version, p.role) for p in full.packages} == {
         ("torch", "2.8.0", "framework"), ("torchvision", "0.23.0", "companion"),

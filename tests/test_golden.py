@@ -17,6 +17,13 @@ GOLDEN = HERE / "golden"
 SETS = {
     "pytorch-cpu-windows-x86_64-py312": ["torch", "--cpu", "--os", "windows", "--python", "3.12"],
     "tensorflow-cpu-linux-x86_64-py312": ["tensorflow", "--cpu", "--os", "linux", "--python", "3.12"],
+    # Both installers of CUDA sets solved through minor-version compatibility: each must accept the
+    # driver it was solved for (the floors envsolve.json records).
+    "pytorch-cuda-windows-x86_64-py312": ["torch", "--gpu", "--os", "windows", "--python", "3.12", "--driver", "472.12",
+                                          "--allow-unhashed", "torch", "--allow-unhashed", "torchvision"],
+    "pytorch-cuda-linux-x86_64-py312": ["torch", "--gpu", "--os", "linux", "--python", "3.12", "--driver", "535.104.05",
+                                        "--allow-unhashed", "nvidia-cuda-runtime-cu12", "--allow-unhashed", "nvidia-cudnn-cu12",
+                                        "--allow-unhashed", "nvidia-nccl-cu12"],
 }
 
 

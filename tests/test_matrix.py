@@ -62,7 +62,7 @@ def test_write_produces_each_lock_set(tmp_path, envsolve):
 
 def test_worker_processes_give_the_same_answers_as_one():
     cat = catalog.load(MINI)
-    todo = matrix.cells(matrix.default_stacks(cat), matrix.TARGETS, matrix.PYTHONS)
+    todo = matrix.cells(matrix.default_stacks(cat), cat.matrix.targets, cat.matrix.pythons)
     assert len(todo) >= 40  # enough to use the worker pool
     assert matrix.solve_all(cat, todo, jobs=2) == matrix.solve_all(cat, todo, jobs=1)
 

@@ -9,8 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from resolver.request import GpuTarget
-from resolver.solver import kernel_coverage
+from resolver.rules.kernels import Coverage, coverage
 
 HERE = Path(__file__).parent
 MINI = HERE / "fixtures" / "mini"
@@ -67,18 +66,20 @@ def test_mini_catalog(case, envsolve):
 @pytest.mark.parametrize(
     ("cc", "archs", "ptx", "expected"),
     [
-        ("8.6", ["sm_80"], [], "sass"),  # same major, newer minor: binary compatible
-        ("8.0", ["sm_86"], [], None),  # older minor cannot run newer cubins
-        ("9.0", ["sm_80"], [], None),  # another major needs PTX
-        ("9.0", ["sm_80"], ["sm_80"], "ptx"),  # PTX JIT-compiles forward
-        ("12.0", ["sm_90a"], [], None),  # arch-specific cubins are not forward compatible
-        ("9.0", ["sm_90a"], [], "sass"),
-        ("12.1", ["sm_120"], [], "sass"),
-        ("7.0", ["sm_75"], ["sm_75"], None),  # PTX does not run backwards
+        ("8.6", ["sm_80"], [], Coverage.SASS),  # same major, newer minor: binary compatible
+        ("8.0", ["sm_86"], [], Coverage.NONE),  # older minor cannot run newer cubins
+        ("9.0", ["sm_80"], [], Coverage.NONE),  # another major needs PTX
+        ("9.0", ["sm_80"], ["sm_80"], Coverage.PTX),  # PTX JIT-compiles forward
+        ("12.0", ["sm_90a"], [], Coverage.NONE),  # arch-specific cubins are not forward compatible
+        ("9.0", ["sm_90a"], [], Coverage.SASS),
+        ("12.1", ["sm_120"], [], Coverage.SASS),
+        ("10.3", ["sm_100f"], [], Coverage.SASS),  # family-specific cubins run within their family
+        ("10.0", ["sm_103f"], [], Coverage.NONE),
+        ("7.0", ["sm_75"], ["sm_75"], Coverage.NONE),  # PTX does not run backwards
     ],
 )
 def test_kernel_coverage(cc, archs, ptx, expected):
-    assert kernel_coverage(GpuTarget("gpu", cc), archs, ptx) == expected
+    assert coverage(cc, archs, ptx) is expected
 
 
 @_cases("real.yaml")

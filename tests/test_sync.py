@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from resolver import catalog, pypi, sync
+from resolver.errors import UsageError
 
 ROOT = Path(__file__).resolve().parents[1]
 RECORDING = ROOT / "tests" / "data" / "pypi-recording.json.xz"
@@ -114,7 +115,7 @@ def test_second_run_changes_nothing(mini):
 
 def test_unknown_project_is_refused(mini):
     cat = catalog.load(mini, use_cache=False)
-    with pytest.raises(pypi.SyncError, match="not a catalogued project: numpy"):
+    with pytest.raises(UsageError, match="not a catalogued project: numpy"):
         sync.plan(cat, ["numpy"])
 
 

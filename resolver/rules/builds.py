@@ -1,42 +1,70 @@
-"""Derived facts about a framework variant: platforms, Pythons, GPU-library requirements, driver
-floors. One place joins the curated catalog with the generated PyPI data, for show, lint and the
-solver alike.
+"""Facts of one framework build on a target, joined from the curated catalog and the harvested
+PyPI data: where it installs, for which Pythons, what it requires there, which companions match.
+
+For a build hosted on PyPI, platforms, Pythons and requirements come from the wheels' own metadata
+(``catalogs/pypi/``). For a build from a framework's own index, from the curated variant.
 """
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, NamedTuple
 
 from packaging.specifiers import SpecifierSet
 
-from .catalog import Catalog, Framework, PypiRelease, Release, Variant, canonicalize_name
-from .platforms import Req, requirements_for
-from .platforms import _pykey as rel_key
+from ..platforms import PLATFORMS, environment, python_key
+from .cache import memo
+
+if TYPE_CHECKING:
+    from ..catalog import Catalog, Framework, PypiRelease, Release, Variant
+
+ParsedRequirement = tuple[str, tuple[str, ...], str, "str | None"]  # (name, extras, specifier, marker)
 
 
-_MEMO: dict[tuple, object] = {}
+class Req(NamedTuple):
+    """A requirement that applies on the target (its marker already evaluated)."""
+
+    name: str  # canonical
+    extras: tuple[str, ...]
+    specifier: SpecifierSet
+
+    def __str__(self) -> str:
+        extras = f"[{','.join(self.extras)}]" if self.extras else ""
+        return f"{self.name}{extras}{self.specifier}"
 
 
-def memo(cat: Catalog, key: tuple, compute):
-    """Cache a derived fact for the life of the process, keyed on the catalog's content."""
-    full = (cat.digest,) + key
-    try:
-        return _MEMO[full]
-    except KeyError:
-        value = _MEMO[full] = compute()
-        return value
+def requirements_for(cat: Catalog, parsed: tuple[ParsedRequirement, ...], platform: str, python: str = "3.12",
+                     extras: Sequence[str] = ()) -> list[Req]:
+    """The pre-parsed requirements (catalog ``MetadataGroup.parsed``) that apply on ``platform``
+    and CPython ``python`` with ``extras``, from the catalog's compiled marker table."""
+    key = ("requirements", parsed, platform, python, tuple(extras))
+    return memo(cat, key, lambda: _requirements_for(cat, parsed, platform, python, tuple(extras)))
 
 
-class DriverFloor(NamedTuple):
-    """Minimum driver for one OS family: ``full`` for every feature, ``compat`` with minor-version
-    compatibility (same CUDA major, no PTX JIT)."""
+def _requirements_for(cat: Catalog, parsed: tuple[ParsedRequirement, ...], platform: str, python: str,
+                      extras: tuple[str, ...]) -> list[Req]:
+    out = []
+    for name, req_extras, spec, marker in parsed:
+        if marker is None or marker_holds(cat, marker, platform, python, extras):
+            out.append(Req(name, req_extras, SpecifierSet(spec)))
+    return out
 
-    full: str | None
-    compat: str | None
+
+def marker_holds(cat: Catalog, marker: str, platform: str, python: str, extras: Sequence[str] = ()) -> bool:
+    """Does PEP 508 ``marker`` hold for CPython ``python`` on ``platform`` with any of ``extras``
+    (or none)? Looked up in the table compiled at catalog build time where it can be."""
+    table = cat.markers.get(marker)
+    if table is None or python not in cat.pythons or platform not in PLATFORMS:
+        from packaging.markers import Marker
+
+        env = environment(platform, python)
+        return any(Marker(marker).evaluate(env | {"extra": e}) for e in ("", *extras))
+    bit = 1 << (PLATFORMS.index(platform) * len(cat.pythons) + cat.pythons.index(python))
+    return any(table.get(e, table[""]) & bit for e in ("", *extras))
 
 
 def pypi_release(cat: Catalog, fw: Framework, release: Release) -> PypiRelease | None:
-    project = cat.pypi.get(canonicalize_name(fw.distribution))
+    project = cat.pypi.get(fw.distribution)
     return project.releases.get(release.version) if project else None
 
 
@@ -52,7 +80,7 @@ def platforms(cat: Catalog, fw: Framework, release: Release, variant: Variant) -
 
 
 def pythons(cat: Catalog, fw: Framework, release: Release, variant: Variant, platform: str) -> tuple[str, ...]:
-    """CPython versions ("3.12") with a wheel of this build on ``platform``.
+    """CPython labels ("3.12", "3.9+", "any") with a wheel of this build on ``platform``.
 
     A framework-index build without a curated ``python`` list is taken to be built for the same
     CPython versions as the release's PyPI wheels on that platform (or on any platform, when PyPI
@@ -64,13 +92,13 @@ def pythons(cat: Catalog, fw: Framework, release: Release, variant: Variant, pla
                 lambda: _pythons(cat, fw, release, variant, platform))
 
 
-def _pythons(cat, fw, release, variant, platform):
+def _pythons(cat: Catalog, fw: Framework, release: Release, variant: Variant, platform: str) -> tuple[str, ...]:
     rel = pypi_release(cat, fw, release)
     if rel is None:
         return ()
     found = rel.pythons.get(platform, ())
     if not found and variant.index != "pypi":  # an index build for a platform PyPI has no wheel for
-        found = tuple(sorted({p for ps in rel.pythons.values() for p in ps}, key=rel_key))
+        found = tuple(sorted({p for ps in rel.pythons.values() for p in ps}, key=python_key))
     return found
 
 
@@ -90,24 +118,22 @@ def requires(cat: Catalog, fw: Framework, release: Release, variant: Variant, pl
     return requirements_for(cat, group.parsed, platform, python, extras)
 
 
+def metadata_requires(cat: Catalog, name: str, version: str, platform: str, python: str,
+                      extras: Sequence[str]) -> list[Req]:
+    """What release ``version`` of PyPI project ``name`` requires on the target."""
+    project = cat.pypi.get(name)
+    rel = project.releases.get(version) if project else None
+    if rel is None:
+        return []
+    group = next((g for g in rel.metadata if platform in g.platforms), None)
+    return requirements_for(cat, group.parsed, platform, python, extras) if group else []
+
+
 def labelled_variant(release: Release, local: str) -> Variant | None:
     """The build a local version label names: 2.8.0+cu128 -> cu128, +rocm6.1 -> rocm6.1, and +cpu
     -> the framework index's CPU build where the release has one."""
     label = local.replace("_", ".")
     return release.variant("cpu-index" if label == "cpu" and release.variant("cpu-index") else label)
-
-
-def driver_floor(cat: Catalog, variant: Variant, os_family: str) -> DriverFloor:
-    """The driver floor of a CUDA build on ``os_family`` ("linux" or "windows")."""
-    if variant.accelerator != "cuda" or variant.cuda is None:
-        return DriverFloor(None, None)
-    if os_family in variant.driver_min:
-        return DriverFloor(variant.driver_min[os_family], variant.driver_min[os_family])
-    toolkit = cat.toolkits.get(variant.cuda)
-    major = cat.majors.get(variant.cuda.split(".")[0])
-    full = toolkit.driver_min.get(os_family) if toolkit else None
-    compat = major.minor_compat_driver.get(os_family) if major else None
-    return DriverFloor(full, compat or full)
 
 
 def companion_versions(cat: Catalog, fw: Framework, version: str, companion: str, exact: bool = True) -> list[str]:
@@ -125,24 +151,26 @@ def _companion_versions(cat: Catalog, fw: Framework, version: str, companion: st
         pin = f"=={version}"
         return [cv for cv, specs in index.items() if any(str(spec) == pin for spec in specs)]
     found = []
-    if not exact and version in index and not index[version]:
+    if version in index and not index[version]:
         found.append(version)  # same version number, no requirement on the framework at all
     for cv, specs in index.items():
-        if any(str(spec) == f"=={version}" if exact else (str(spec) != "" and spec.contains(version, prereleases=True))
-               for spec in specs):
+        if any(str(spec) != "" and spec.contains(version, prereleases=True) for spec in specs):
             found.append(cv)
     return found
 
 
-def _companion_index(cat: Catalog, fw: Framework, companion: str) -> dict[str, list]:
+def _companion_index(cat: Catalog, fw: Framework, companion: str) -> dict[str, list[SpecifierSet]]:
     """companion version -> the specifiers (unconditional) its metadata puts on the framework."""
+    from ..catalog import canonicalize_name
+
     data = cat.pypi.get(canonicalize_name(companion))
-    out: dict[str, list] = {}
+    target = canonicalize_name(fw.distribution)
+    out: dict[str, list[SpecifierSet]] = {}
     for cv, rel in (data.releases.items() if data else ()):
         specs = []
         for group in rel.metadata:
             for name, _extras, spec, marker in group.parsed:
-                if name == canonicalize_name(fw.distribution) and marker is None:
+                if name == target and marker is None:
                     specs.append(SpecifierSet(spec))
         out[cv] = specs
     return out

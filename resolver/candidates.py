@@ -1,0 +1,474 @@
+"""Framework builds as solver candidates: the per-build checks, and why two builds clash.
+
+:func:`candidates` runs every build of a framework through the per-build checks for a target
+(accelerator, broken, platform, Python, CUDA pin, GPU kernels, driver) and returns the builds that
+pass, best first, and a typed :class:`Rejection` for each one that does not. Each candidate's
+pip-level needs (:class:`Details`) are computed on first use. :func:`clashes` says, as typed values,
+why two builds cannot share an environment.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from typing import ClassVar, NamedTuple, Union
+
+from packaging.specifiers import SpecifierSet
+from packaging.version import Version
+
+from .catalog import Catalog, Framework, Release, Variant, canonicalize_name, split_requirement
+from .rules import builds, driver, kernels, libraries, wheels
+from .rules.cache import memo
+from .rules.platform import driver_family
+from .rules.target import GpuTarget, Request, StackItem, Target
+
+
+# ---- values ------------------------------------------------------------------------------------
+
+@dataclass(frozen=True, slots=True)
+class BuildRef:
+    """One build of one framework release, as messages name it."""
+
+    framework: str  # the catalog's framework name (pytorch)
+    distribution: str  # torch
+    version: str
+    variant: str  # cu128, cpu, ...
+    cuda: str | None
+
+    def describe(self) -> str:
+        return f"{self.distribution} {self.version} ({self.variant})"
+
+
+class Package(NamedTuple):
+    name: str
+    version: str
+    role: str  # framework | companion | plugin | gpu-library
+    variant: str | None
+    index: str  # "pypi" or an index URL
+    extras: tuple[str, ...] = ()
+
+
+# Why a build was dropped. ``stage`` orders the checks: the explanation speaks of the furthest
+# stage any build reached.
+
+@dataclass(frozen=True, slots=True)
+class WrongAccelerator:
+    stage: ClassVar[str] = "accelerator"
+    accelerator: str  # the build's
+
+
+@dataclass(frozen=True, slots=True)
+class OtherRocm:
+    stage: ClassVar[str] = "accelerator"
+    wanted: str  # the ROCm version asked for
+
+
+@dataclass(frozen=True, slots=True)
+class Broken:
+    stage: ClassVar[str] = "broken"
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class NoPlatform:
+    stage: ClassVar[str] = "platform"
+    platform: str
+
+
+@dataclass(frozen=True, slots=True)
+class NoPython:
+    stage: ClassVar[str] = "python"
+    python: str
+    platform: str
+    available: tuple[str, ...]  # wheel labels ("3.12", "3.9+", "any")
+    requires_python: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class CudaPinMismatch:
+    stage: ClassVar[str] = "cuda-pin"
+    pin: str
+    cuda: str | None  # the build's
+
+
+@dataclass(frozen=True, slots=True)
+class NoKernels:
+    stage: ClassVar[str] = "gpu"
+    gpus: tuple[GpuTarget, ...]
+    kernels: kernels.Kernels
+
+
+@dataclass(frozen=True, slots=True)
+class DriverBelow:
+    stage: ClassVar[str] = "driver"
+    verdict: driver.DriverVerdict
+
+
+@dataclass(frozen=True, slots=True)
+class Unavailable:
+    """A package the build needs has no release with a wheel for the target."""
+
+    stage: ClassVar[str] = "package"
+    package: str
+    specifier: str
+    platform: str
+    python: str
+
+
+Reason = Union[WrongAccelerator, OtherRocm, Broken, NoPlatform, NoPython, CudaPinMismatch, NoKernels, DriverBelow,
+               Unavailable]
+STAGES = ("accelerator", "broken", "platform", "python", "cuda-pin", "gpu", "driver", "package")
+
+
+@dataclass(frozen=True, slots=True)
+class Rejection:
+    build: BuildRef
+    reason: Reason
+
+
+# Why two builds cannot share an environment.
+
+@dataclass(frozen=True, slots=True)
+class MajorClash:
+    kind: ClassVar[str] = "cuda-major"
+    a: BuildRef
+    b: BuildRef
+
+
+@dataclass(frozen=True, slots=True)
+class LibraryClash:
+    kind: ClassVar[str] = "library"
+    a: BuildRef
+    b: BuildRef
+    library: str
+    a_wants: SpecifierSet
+    b_wants: SpecifierSet
+
+
+Clash = Union[MajorClash, LibraryClash]
+
+
+class Details(NamedTuple):
+    """What a build needs at the pip level on the target: computed on first use (most builds of a
+    long release list are never looked at closely)."""
+
+    libs: Mapping[str, SpecifierSet]  # GPU-library distribution -> what this build requires
+    pins: Mapping[str, str]  # the libraries it pins to one exact version
+    extra_packages: tuple[Package, ...]  # companions and plugins, with versions
+    notes: tuple[str, ...]  # e.g. a companion matched by range only
+    problem: Unavailable | None  # why the build cannot be installed after all
+
+
+class Candidate:
+    """One build of one framework that passed every per-build system check for the target."""
+
+    def __init__(self, cat: Catalog, fw: Framework, release: Release, variant: Variant, target: Target,
+                 floors: Mapping[str, driver.DriverFloor], relies_on: driver.DriverVerdict | None,
+                 jit: tuple[str, ...], kernels_: kernels.Kernels | None):
+        self._cat, self._target = cat, target
+        self.fw, self.release, self.variant = fw, release, variant
+        self.version = Version(release.version)
+        self.cuda_major = variant.cuda.split(".")[0] if (variant.accelerator == "cuda" and variant.cuda) else None
+        self.floors = floors  # "linux" / "windows" -> floor
+        self.relies_on = relies_on  # the verdict for the target's driver (None: no driver given)
+        self.jit = jit  # GPUs that run through PTX JIT
+        self.kernels = kernels_  # CUDA builds only
+        self.ref = BuildRef(fw.name, fw.distribution, release.version, variant.name, variant.cuda)
+
+    @functools.cached_property
+    def details(self) -> Details:
+        return _details(self._cat, self.fw, self.release, self.variant, self._target)
+
+    @property
+    def libs(self) -> Mapping[str, SpecifierSet]:
+        return self.details.libs
+
+    @property
+    def pins(self) -> Mapping[str, str]:
+        return self.details.pins
+
+    @property
+    def extra_packages(self) -> tuple[Package, ...]:
+        return self.details.extra_packages
+
+    @property
+    def notes(self) -> tuple[str, ...]:
+        return self.details.notes
+
+    @property
+    def unverified_archs(self) -> bool:
+        return self.kernels is not None and not self.kernels.verified
+
+    def key(self) -> tuple[Version, tuple[int, ...], bool]:
+        cuda = tuple(int(x) for x in self.variant.cuda.split(".")) if self.variant.cuda else (0,)
+        return (self.version, cuda, self.variant.index == "pypi")
+
+    def describe(self) -> str:
+        return self.ref.describe()
+
+    def __repr__(self) -> str:
+        return f"Candidate({self.describe()})"
+
+
+# ---- per-build checks --------------------------------------------------------------------------
+
+def _accelerators(request: Request, target: Target) -> tuple[str, ...]:
+    if request.accelerator == "cpu":
+        return ("cpu", "mps") if target.platform == "macos-arm64" else ("cpu",)
+    if request.accelerator == "mps":
+        return ("mps", "metal")
+    return (request.accelerator,)
+
+
+def choose_version(cat: Catalog, name: str, spec: SpecifierSet, platform: str, python: str) -> str | None:
+    """The newest published, non-yanked version of ``name`` in ``spec`` with a wheel for the target."""
+    return memo(cat, ("choose", name, str(spec), platform, python), lambda: _choose(cat, name, spec, platform, python))
+
+
+def _choose(cat: Catalog, name: str, spec: SpecifierSet, platform: str, python: str) -> str | None:
+    project = cat.pypi.get(canonicalize_name(name))
+    if project is None:
+        return None
+    for version in sorted(project.releases, key=Version, reverse=True):
+        rel = project.releases[version]
+        if rel.yanked or not spec.contains(version, prereleases=True):
+            continue
+        if wheels.python_supported(python, rel.pythons.get(platform, ()), rel.requires_python):
+            return version
+    return None
+
+
+def _merge(libs: dict[str, SpecifierSet], reqs: Iterable[builds.Req]) -> None:
+    for req in reqs:
+        name = canonicalize_name(req.name)
+        if libraries.is_library(name):
+            libs[name] = libs[name] & req.specifier if name in libs else SpecifierSet(str(req.specifier))
+
+
+def candidates(cat: Catalog, item: StackItem, request: Request, target: Target,
+               spec: SpecifierSet | None = None) -> tuple[list[Candidate], list[Rejection]]:
+    """Every build of ``item``'s framework that passes the per-build checks, best first, and why
+    each other build was dropped."""
+    spec = item.spec if spec is None else spec
+    key = ("candidates", item.framework, str(spec), request.accelerator, request.rocm, request.cuda, target)
+    good, rejected = memo(cat, key, lambda: _candidates(cat, item, request, target, spec))
+    return list(good), list(rejected)
+
+
+def _candidates(cat: Catalog, item: StackItem, request: Request, target: Target,
+                spec: SpecifierSet) -> tuple[tuple[Candidate, ...], tuple[Rejection, ...]]:
+    fw = cat.frameworks[item.framework]
+    accelerators = _accelerators(request, target)
+    good: list[Candidate] = []
+    rejected: list[Rejection] = []
+    for release in fw.releases:
+        if not spec.contains(release.version, prereleases=True):
+            continue
+        rel = builds.pypi_release(cat, fw, release)
+        for v in release.variants:
+            reason = _check(cat, fw, release, v, rel, request, target, accelerators)
+            if isinstance(reason, tuple):
+                relies_on, jit, built = reason
+                floors = {fam: driver.floor_of(cat, v, fam) for fam in ("linux", "windows")}
+                good.append(Candidate(cat, fw, release, v, target, floors, relies_on, jit, built))
+            else:
+                rejected.append(Rejection(BuildRef(fw.name, fw.distribution, release.version, v.name, v.cuda), reason))
+    good.sort(key=Candidate.key, reverse=True)
+    return tuple(good), tuple(rejected)
+
+
+def _check(cat: Catalog, fw: Framework, release: Release, v: Variant, rel: object, request: Request,
+           target: Target, accelerators: tuple[str, ...]
+           ) -> Reason | tuple[driver.DriverVerdict | None, tuple[str, ...], kernels.Kernels | None]:
+    """The first per-build check ``v`` fails, or what passing found: (driver verdict, GPUs through
+    PTX JIT, the build's kernels)."""
+    from .catalog import PypiRelease
+
+    pypi = rel if isinstance(rel, PypiRelease) else None
+    platform, python = target.platform, target.python
+    if v.accelerator not in accelerators:
+        return WrongAccelerator(v.accelerator)
+    if request.rocm and not v.name.startswith(f"rocm{request.rocm}"):
+        return OtherRocm(request.rocm)
+    if release.broken or v.broken or (pypi is not None and pypi.yanked and v.index == "pypi"):
+        return Broken(release.broken or v.broken or f"yanked on PyPI: {pypi.yanked if pypi else ''}")
+    if platform not in builds.platforms(cat, fw, release, v):
+        return NoPlatform(platform)
+    pythons = builds.pythons(cat, fw, release, v, platform)
+    requires_python = pypi.requires_python if pypi else None
+    if not wheels.python_supported(python, pythons, requires_python):
+        return NoPython(python, platform, pythons, requires_python)
+    if request.cuda and v.accelerator == "cuda":
+        if not v.cuda or not (v.cuda == request.cuda or v.cuda.split(".")[0] == request.cuda):
+            return CudaPinMismatch(request.cuda, v.cuda)
+    jit: list[str] = []
+    built = kernels.kernels_of(cat, v) if v.accelerator == "cuda" else None
+    if built is not None and target.gpus:
+        missing = []
+        for gpu in target.gpus:
+            how = kernels.coverage(gpu.compute_capability, built.sass, built.ptx)
+            if how is kernels.Coverage.NONE:
+                missing.append(gpu)
+            elif how is kernels.Coverage.PTX:
+                jit.append(gpu.name)
+        if missing:
+            return NoKernels(tuple(missing), built)
+    verdict = None
+    family = driver_family(cat, target.os)
+    if v.accelerator == "cuda" and target.driver and family:
+        verdict = driver.verdict(driver.floor_of(cat, v, family), target.driver, needs_jit=bool(jit))
+        if not verdict.ok:
+            return DriverBelow(verdict)
+    return verdict, tuple(jit), built
+
+
+def _details(cat: Catalog, fw: Framework, release: Release, v: Variant, target: Target) -> Details:
+    platform, python = target.platform, target.python
+    libs: dict[str, SpecifierSet] = {}
+    reqs = builds.requires(cat, fw, release, v, platform, python)
+    notes: list[str] = []
+    if v.index != "pypi" and not v.requires and v.accelerator == "cuda" and not v.system_cuda:
+        reqs = derived_requires(cat, v, platform)
+        if reqs:
+            notes.append(f"{fw.distribution} {release.version} ({v.name}): its exact nvidia-* pins are not "
+                         f"catalogued; checked against {', '.join(str(r) for r in reqs)} (from its CUDA/cuDNN/NCCL)")
+    _merge(libs, reqs)
+    extra_packages, more, problem = _plugins_and_companions(cat, fw, release, v, reqs, platform, python, libs)
+    if problem is None:
+        problem = _expand_metapackages(cat, libs, reqs, platform, python)
+    return Details(libs, _exact_pins(libs), tuple(extra_packages), tuple(notes + more), problem)
+
+
+def _expand_metapackages(cat: Catalog, libs: dict[str, SpecifierSet], reqs: list[builds.Req], platform: str,
+                         python: str) -> Unavailable | None:
+    """Fold in what GPU-library metapackages pin in the extras asked for: torch 2.15 requires
+    cuda-toolkit[cublas,...]==13.2.2, whose extras pin nvidia-cublas and friends exactly."""
+    queue = [r for r in reqs if r.extras and canonicalize_name(r.name) in cat.pypi and libraries.is_library(r.name)]
+    seen: set[str] = set()
+    while queue:
+        req = queue.pop()
+        name = canonicalize_name(req.name)
+        if name in seen:
+            continue
+        seen.add(name)
+        wanted = libs.get(name, req.specifier)
+        version = choose_version(cat, name, wanted, platform, python)
+        if version is None:
+            return Unavailable(name, str(wanted), platform, python)
+        sub = builds.metadata_requires(cat, name, version, platform, python, tuple(req.extras))
+        _merge(libs, sub)
+        queue.extend(r for r in sub if r.extras and canonicalize_name(r.name) in cat.pypi)
+    return None
+
+
+def usable(candidates: Iterable[Candidate]) -> Iterator[Candidate]:
+    """The candidates whose pip-level details hold up, lazily."""
+    return (c for c in candidates if c.details.problem is None)
+
+
+def _exact_pins(libs: Mapping[str, SpecifierSet]) -> dict[str, str]:
+    out = {}
+    for name, spec in libs.items():
+        specs = list(spec)
+        if len(specs) == 1 and specs[0].operator == "==" and "*" not in specs[0].version:
+            out[name] = specs[0].version
+    return out
+
+
+def derived_requires(cat: Catalog, v: Variant, platform: str) -> list[builds.Req]:
+    """GPU-library requirements implied by a CUDA build's catalogued CUDA, cuDNN and NCCL versions,
+    for framework-index builds whose exact pins are not catalogued: the CUDA X.Y runtime wheel is
+    versioned X.Y.* (where that major's runtime wheel carries a suffix), and the build pins the
+    cuDNN and NCCL wheels of its own version and CUDA major."""
+    if not v.cuda or not platform.startswith("linux"):
+        return []
+    major = v.cuda.split(".")[0]
+    suffix = libraries.suffix_of(cat, major)
+    out = []
+    info = cat.majors.get(major)
+    if info is not None and info.libraries == "suffixed":
+        out.append(builds.Req(libraries.name_in_major(cat, "nvidia-cuda-runtime", major), (),
+                              SpecifierSet(f"=={v.cuda}.*")))
+    for lib, value in (("cudnn", v.cudnn), ("nccl", v.nccl)):
+        if value and value[0].isdigit():
+            out.append(builds.Req(f"nvidia-{lib}{suffix}", (), SpecifierSet(f"=={value}")))
+    return out
+
+
+def _plugins_and_companions(cat: Catalog, fw: Framework, release: Release, v: Variant, reqs: list[builds.Req],
+                            platform: str, python: str, libs: dict[str, SpecifierSet]
+                            ) -> tuple[list[Package], list[str], Unavailable | None]:
+    """Versions of the variant's plugins (jax-cuda12-plugin...) and of the companions."""
+    out: list[Package] = []
+    notes: list[str] = []
+    wanted = {canonicalize_name(r.name): r for r in reqs}
+    for entry in v.packages:
+        name, pinned = split_requirement(entry)
+        req = wanted.get(name)
+        # The framework's own metadata decides (jax[cuda12] names its plugin); else the catalog's pin.
+        spec = req.specifier if req is not None else SpecifierSet(pinned)
+        version = choose_version(cat, name, spec, platform, python)
+        if version is None:
+            return out, notes, Unavailable(name, str(spec), platform, python)
+        pkg_extras = tuple(sorted(req.extras)) if req is not None else ()
+        out.append(Package(canonicalize_name(name), version, "plugin", v.name, "pypi", pkg_extras))
+        sub = builds.metadata_requires(cat, name, version, platform, python, pkg_extras)
+        _merge(libs, sub)
+        for r in sub:
+            wanted.setdefault(canonicalize_name(r.name), r)
+    for companion in fw.companions:
+        key = canonicalize_name(companion)
+        if key in wanted:  # the framework requires it (jax -> jaxlib)
+            version = choose_version(cat, companion, wanted[key].specifier, platform, python)
+            if version is None:
+                return out, notes, Unavailable(companion, str(wanted[key].specifier), platform, python)
+        else:  # it pins the framework (torchvision -> torch==X)
+            version = None
+            for exact in (True, False):  # an exact pin first; else the newest whose range admits it
+                options = builds.companion_versions(cat, fw, release.version, companion, exact)
+                version = next((o for o in sorted(options, key=Version, reverse=True)
+                                if choose_version(cat, companion, SpecifierSet(f"=={o}"), platform, python)), None)
+                if version is not None:
+                    break
+            if version is None:
+                continue  # optional companion without a matching release (e.g. torchaudio after 2.11)
+        index = v.index if key not in wanted else "pypi"
+        out.append(Package(key, version, "companion", v.name if index != "pypi" else None, index))
+        if key not in wanted and not builds.companion_versions(cat, fw, release.version, companion):
+            notes.append(f"{key} {version} is not built for {fw.distribution} {release.version} specifically; "
+                         f"its metadata admits it")
+    return out, notes, None
+
+
+# ---- pairs -------------------------------------------------------------------------------------
+
+def clashes(a: Candidate, b: Candidate, cat: Catalog, platform: str) -> Iterator[Clash]:
+    """Every reason two builds cannot share an environment, lazily."""
+    if a.cuda_major and b.cuda_major and a.cuda_major != b.cuda_major:
+        yield MajorClash(a.ref, b.ref)
+        return
+    for name in sorted(set(a.libs) & set(b.libs)):
+        pin_a, pin_b = a.pins.get(name), b.pins.get(name)
+        if pin_a is not None and pin_b is not None:  # two exact pins: equal, and published
+            if pin_a != pin_b and Version(pin_a) != Version(pin_b):
+                yield LibraryClash(a.ref, b.ref, name, a.libs[name], b.libs[name])
+            continue
+        if not satisfiable(cat, name, a.libs[name] & b.libs[name], platform):
+            yield LibraryClash(a.ref, b.ref, name, a.libs[name], b.libs[name])
+
+
+def satisfiable(cat: Catalog, name: str, both: SpecifierSet, platform: str) -> bool:
+    """Is some published version of library ``name`` (with a wheel for ``platform``) in ``both``?"""
+    lib = cat.libraries.get(name)
+    if lib is None:  # no version list: only contradicting exact pins are known to fail
+        pins = {s.version for s in both if s.operator == "=="}
+        return len(pins) <= 1 and all(both.contains(p, prereleases=True) for p in pins)
+    published = [ver for ver, plats in lib.versions.items() if platform in plats]
+    pins = {s.version for s in both if s.operator == "==" and "*" not in s.version}
+    if len(pins) > 1:
+        return False
+    if pins:  # the common case: one exact pin; check just that version
+        pin = next(iter(pins))
+        return any(Version(ver) == Version(pin) for ver in published) and both.contains(pin, prereleases=True)
+    return any(both.contains(ver, prereleases=True) for ver in published)

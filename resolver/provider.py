@@ -1,0 +1,133 @@
+"""The resolvelib provider of the joint solve: frameworks, their GPU libraries and one CUDA major.
+
+Identifiers are the requested frameworks (``pytorch``), every GPU-library distribution a chosen
+build requires (``nvidia-cudnn-cu12``) and one virtual identifier, ``cuda-major``, that every CUDA
+build depends on with its own major: two majors cannot both be satisfied, so one environment holds
+one CUDA major.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, NamedTuple, Union
+
+from packaging.specifiers import SpecifierSet
+from packaging.version import Version
+from resolvelib import AbstractProvider
+from resolvelib.structs import Matches, RequirementInformation
+
+from .candidates import Candidate, usable
+
+if TYPE_CHECKING:
+    from .catalog import Catalog
+
+CUDA_MAJOR = "cuda-major"
+ANY = "*"  # a library envsolve has no version list for: whatever pip picks
+
+
+class Requirement(NamedTuple):
+    """A demand on one identifier: a framework (both fields None), a library version range
+    (``spec``), or the CUDA major (``major``)."""
+
+    identifier: str
+    spec: SpecifierSet | None
+    major: str | None
+
+    @property
+    def name(self) -> str:
+        return self.identifier
+
+
+class LibraryPin(NamedTuple):
+    name: str
+    version: str  # or ANY
+
+
+class MajorChoice(NamedTuple):
+    major: str
+
+
+Choice = Union[Candidate, LibraryPin, MajorChoice]
+Preference = tuple[int, int, str]
+
+
+class EnvironmentProvider(AbstractProvider[Requirement, Choice, str]):
+    """Candidates and dependencies of the joint solve, for one target platform.
+
+    Preference (:meth:`get_preference`, lower is decided first): the requested frameworks in the
+    order requested (so the first framework's newest working release wins), then the CUDA major,
+    then the GPU libraries in name order (stable results).
+
+    Candidates of a framework come in its pool's order (newest release first, then newer CUDA,
+    then PyPI over a framework index: see :meth:`resolver.candidates.Candidate.key`). Library
+    versions come newest first among those published with a wheel for the platform and not yanked;
+    a library with no harvested version list takes the builds' exact pins, else :data:`ANY`.
+    """
+
+    def __init__(self, cat: Catalog, pools: Mapping[str, Sequence[Candidate]], order: Sequence[str],
+                 platform: str) -> None:
+        self.cat = cat
+        self.pools = pools
+        self.order = list(order)
+        self.platform = platform
+        self._versions: dict[str, list[str]] = {}
+
+    def identify(self, requirement_or_candidate: Requirement | Choice) -> str:
+        if isinstance(requirement_or_candidate, Candidate):
+            return requirement_or_candidate.fw.name
+        if isinstance(requirement_or_candidate, LibraryPin):
+            return requirement_or_candidate.name
+        if isinstance(requirement_or_candidate, MajorChoice):
+            return CUDA_MAJOR
+        return requirement_or_candidate.identifier
+
+    def get_preference(self, identifier: str, resolutions: Mapping[str, Choice],
+                       candidates: Mapping[str, Iterator[Choice]],
+                       information: Mapping[str, Iterator[RequirementInformation[Requirement, Choice]]],
+                       backtrack_causes: Sequence[RequirementInformation[Requirement, Choice]]) -> Preference:
+        if identifier in self.order:
+            return (0, self.order.index(identifier), "")
+        return (1 if identifier == CUDA_MAJOR else 2, 0, identifier)
+
+    def versions_of(self, name: str, reqs: Sequence[Requirement]) -> list[str]:
+        """Published versions of library ``name`` for the platform, newest first."""
+        if name not in self._versions:
+            lib = self.cat.libraries.get(name)
+            if lib is not None:
+                found = [ver for ver, plats in lib.versions.items() if self.platform in plats and ver not in lib.yanked]
+                self._versions[name] = sorted(found, key=Version, reverse=True)
+            else:  # no harvested data: trust the exact pins the builds declare, or accept anything
+                pins = sorted({s.version for r in reqs if r.spec for s in r.spec if s.operator == "=="})
+                self._versions[name] = sorted(pins, key=Version, reverse=True) or [ANY]
+        return self._versions[name]
+
+    def find_matches(self, identifier: str, requirements: Mapping[str, Iterator[Requirement]],
+                     incompatibilities: Mapping[str, Iterator[Choice]]) -> Matches[Choice]:
+        reqs = list(requirements[identifier])
+        bad = set(incompatibilities[identifier])
+        if identifier in self.pools:
+            pool = self.pools[identifier]
+            # Lazily: a build's pip-level details are computed only when resolvelib gets to it.
+            return lambda: (c for c in usable(pool) if c not in bad)
+        if identifier == CUDA_MAJOR:
+            majors = {r.major for r in reqs if r.major}
+            return [MajorChoice(m) for m in majors if len(majors) == 1 and MajorChoice(m) not in bad]
+        return [LibraryPin(identifier, ver) for ver in self.versions_of(identifier, reqs)
+                if (ver == ANY or all(r.spec is None or r.spec.contains(ver, prereleases=True) for r in reqs))
+                and LibraryPin(identifier, ver) not in bad]
+
+    def is_satisfied_by(self, requirement: Requirement, candidate: Choice) -> bool:
+        if isinstance(candidate, Candidate):
+            return candidate.fw.name == requirement.identifier
+        if isinstance(candidate, MajorChoice):
+            return requirement.major == candidate.major
+        return (candidate.version == ANY or requirement.spec is None
+                or requirement.spec.contains(candidate.version, prereleases=True))
+
+    def get_dependencies(self, candidate: Choice) -> list[Requirement]:
+        if not isinstance(candidate, Candidate):
+            return []
+        deps = [Requirement(name, spec, None) for name, spec in sorted(candidate.libs.items())]
+        if candidate.cuda_major:
+            deps.append(Requirement(CUDA_MAJOR, None, candidate.cuda_major))
+        return deps

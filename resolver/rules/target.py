@@ -1,0 +1,59 @@
+"""What the user asks for (:class:`Request`) and where it must run (:class:`Target`): plain values.
+
+Parsing command-line words into these lives in :mod:`resolver.request`.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+from packaging.specifiers import SpecifierSet
+
+from .platform import arch_label, platform_of
+
+
+class StackItem(NamedTuple):
+    framework: str  # canonical framework name
+    spec: SpecifierSet
+    text: str  # as the user wrote it
+
+    def describe(self) -> str:
+        return f"{self.framework}{self.spec}" if str(self.spec) else self.framework
+
+
+class GpuTarget(NamedTuple):
+    name: str  # as known to the catalog, or as typed when only a compute capability was given
+    compute_capability: str  # "8.6"
+
+    @property
+    def sm(self) -> str:
+        return "sm_" + self.compute_capability.replace(".", "")
+
+    def describe(self) -> str:
+        return f"{self.name} ({self.sm})"
+
+
+class Target(NamedTuple):
+    os: str  # linux | windows | wsl2 | macos
+    arch: str  # x86_64 | aarch64
+    python: str  # "3.12"
+    gpus: tuple[GpuTarget, ...]
+    driver: str | None
+
+    @property
+    def platform(self) -> str:
+        return platform_of(self.os, self.arch)
+
+    @property
+    def arch_label(self) -> str:
+        return arch_label(self.os, self.arch)
+
+
+class Request(NamedTuple):
+    stack: tuple[StackItem, ...]
+    accelerator: str  # cuda | rocm | mps | cpu
+    rocm: str | None  # a ROCm version pin, e.g. "6.4"
+    cuda: str | None  # a CUDA pin: "12" or "12.8"
+
+    def describe(self) -> str:
+        return " + ".join(item.describe() for item in self.stack)

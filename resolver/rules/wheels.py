@@ -1,0 +1,33 @@
+"""Does a wheel serve a target? CPython version and platform, from wheel tags and Requires-Python.
+
+The Python labels come from :func:`resolver.platforms.wheel_pythons`: "3.12" for a cp312 wheel,
+"3.13t" for a free-threaded one, "3.9+" for an abi3 wheel of cp39 and later, "any" for a
+pure-Python wheel.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from packaging.specifiers import SpecifierSet
+
+from ..platforms import wheel_platforms, wheel_pythons
+
+
+def _py(text: str) -> tuple[int, int]:
+    major, minor = text.rstrip("t+").split(".")
+    return int(major), int(minor)
+
+
+def python_supported(python: str, pythons: Sequence[str], requires_python: str | None = None) -> bool:
+    """Is there a wheel for CPython ``python`` ("3.12") among the labels ``pythons``, within
+    ``Requires-Python``?"""
+    if requires_python and not SpecifierSet(requires_python).contains(f"{python}.0", prereleases=True):
+        return False
+    return python in pythons or "any" in pythons or any(
+        p.endswith("+") and _py(p) <= _py(python) for p in pythons)
+
+
+def wheel_fits(filename: str, platform: str, python: str) -> bool:
+    """Does the wheel ``filename`` install on ``platform`` under CPython ``python``?"""
+    return platform in wheel_platforms(filename) and python_supported(python, wheel_pythons([filename]))
