@@ -45,7 +45,7 @@ class Package(NamedTuple):
     version: str
     role: str  # framework | companion | plugin | gpu-library
     variant: str | None
-    index: str  # "pypi" or an index URL
+    index: str  # type: ignore[assignment]  # "pypi" or an index URL (shadows tuple.index, unused)
     extras: tuple[str, ...] = ()
 
 

@@ -129,7 +129,7 @@ class OsSupport(NamedTuple):
 class Variant(NamedTuple):
     name: str
     accelerator: str
-    index: str  # "pypi" or an index URL
+    index: str  # type: ignore[assignment]  # "pypi" or an index URL (shadows tuple.index, unused)
     index_id: str  # "pypi" or the id in the framework's `indexes`
     pypi_default: tuple[str, ...]
     platforms: tuple[str, ...]
@@ -565,7 +565,7 @@ class _Builder:
         matrix = MatrixDefaults(tuple(mdata["pythons"]),
                                 tuple((t["os"], t["arch"], tuple(t["accelerators"])) for t in mdata["targets"]))
 
-        frameworks = {}
+        frameworks: dict[str, Framework] = {}
         for file, fdata in parts["framework"]:
             fw = self._framework(file, fdata)
             if fw.name in frameworks:
@@ -591,11 +591,11 @@ class _Builder:
                                       tuple(m.get("provides_extra", ())), self.parse_requires(m["requires_dist"]))
                         for m in r.get("metadata", [])
                     )
-                    wheels = tuple((w["filename"], w["sha256"], w["url"]) for w in r["wheels"])
-                    pythons = {plat: tuple(wheel_pythons([w[0] for w in wheels if plat in wheel_platforms(w[0])]))
+                    files = tuple((w["filename"], w["sha256"], w["url"]) for w in r["wheels"])
+                    pythons = {plat: tuple(wheel_pythons([f[0] for f in files if plat in wheel_platforms(f[0])]))
                                for plat in PLATFORMS}
                     releases[r["version"]] = PypiRelease(r["version"], r.get("requires_python"), r.get("yanked"),
-                                                         pickle.dumps(wheels, protocol=pickle.HIGHEST_PROTOCOL),
+                                                         pickle.dumps(files, protocol=pickle.HIGHEST_PROTOCOL),
                                                          groups, where, pythons)
                 pypi[pdata["project"]] = PypiProject(pdata["project"], _src(pdata), releases, file)
 

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import hashlib
 from pathlib import Path
-from typing import Iterable, NamedTuple
+from collections.abc import Iterable, Mapping
+from typing import NamedTuple
 
 from packaging.version import InvalidVersion, Version
 
@@ -157,19 +158,20 @@ def _compatibility(cat: Catalog, f: LockedFile) -> list[CheckFinding]:
     return out
 
 
-def _variant(cat: Catalog, fw: Framework, release: Release, version: Version, pins: dict[str, object],
+def _variant(cat: Catalog, fw: Framework, release: Release, version: Version, pins: Mapping[str, object],
              platform: str) -> Variant | None:
     if version.local:
         return builds.labelled_variant(release, version.local)
     gpu_libs = any(is_library(name) for name in pins)
     candidates = [v for v in release.variants if v.index == "pypi" and platform in v.pypi_default]
     preferred = [v for v in candidates if (v.accelerator == "cuda") == gpu_libs]
-    return (preferred or candidates or [None])[0]
+    found = preferred or candidates
+    return found[0] if found else None
 
 
 def _lock_set(cat: Catalog, path: Path, f: LockedFile, fleet: Fleet | None) -> list[CheckFinding]:
     out = []
-    meta = f.meta
+    meta = f.meta or {}
     lock = meta["lock"]
     folder = path.parent
     for name, digest in sorted(lock.get("files", {}).items()):

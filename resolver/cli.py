@@ -466,7 +466,7 @@ def catalog_sync(ctx: click.Context, projects: tuple[str, ...], dry_run: bool, c
     if dry_run or check:
         ctx.exit(EXIT_FINDINGS if check and changed else EXIT_OK)
     out = {folder / name: data for name, data in changed.items()}
-    if recorder is not None:
+    if recorder is not None and record is not None:
         out[record.resolve()] = recorder.dump()
     write_files(out)
     click.echo(f"{len(changed)} file(s) updated" if changed else "catalog already up to date")

@@ -109,7 +109,7 @@ def close(cat: Catalog, lock: LockSet, timeout: float = 600.0, index: tuple[str,
 
 def merge(cat: Catalog, lock: LockSet, pylock_text: str) -> LockSet:
     """Combine uv's PEP 751 answer with the stack-level lock set, and re-check the rules."""
-    import tomllib
+    from .compat import tomllib
 
     from packaging.pylock import Pylock
 

@@ -49,7 +49,7 @@ def installed_distributions(paths: list[str] | None = None) -> list[Installed]:
 
     seen: dict[str, Installed] = {}
     for dist in metadata.distributions(path=paths) if paths else metadata.distributions():
-        name = dist.metadata.get("Name")
+        name = dist.name
         if not name:
             continue
         key = canonicalize_name(name)

@@ -369,7 +369,7 @@ def dockerfile(lock: LockSet) -> str | None:
     """A Dockerfile for Linux targets whose wheels bring CUDA (or need none): a slim Python image.
     None when the solution needs a system CUDA (envsolve does not guess CUDA image tags)."""
     sol = lock.solution
-    if sol.target.os not in ("linux", "wsl2") or any(c.variant.system_cuda for c in sol.chosen):
+    if not sol.target.platform.startswith("linux-") or sol.system.system_cuda_required:
         return None
     sysf = system_facts(sol)
     python = sol.target.python

@@ -13,6 +13,7 @@ import json
 from .catalog import Catalog
 from .matrix import Cell, cells
 from .rules.driver import driver_key
+from .rules.platform import arch_label
 from .rules.target import GpuTarget
 
 
@@ -80,7 +81,7 @@ def page_data(cat: Catalog, stacks, targets, pythons, gpus, drivers, jobs=None, 
         "catalog_digest": cat.digest,
         "frameworks": sorted(cat.frameworks),
         "stacks": sorted({"+".join(i.framework for i in s) for s in stacks}),
-        "targets": [{"id": f"{o}-{a}", "label": f"{o} {'arm64' if o == 'macos' and a == 'aarch64' else a}",
+        "targets": [{"id": f"{o}-{a}", "label": f"{o} {arch_label(o, a)}",
                      "accelerators": list(acc)} for o, a, acc in targets],
         "pythons": list(pythons),
         "gpus": [{"cc": g.compute_capability, "label": f"{g.name} (sm_{g.compute_capability.replace('.', '')})"}

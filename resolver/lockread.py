@@ -111,7 +111,7 @@ def read_requirements(path: Path) -> LockedFile:
 
 
 def read_pylock(path: Path) -> LockedFile:
-    import tomllib
+    from .compat import tomllib
 
     from packaging.pylock import Pylock, PylockUnsupportedVersionError, PylockValidationError
 

@@ -33,7 +33,7 @@ class LockedPackage(NamedTuple):
     name: str
     version: str
     role: str  # framework | companion | plugin | gpu-library
-    index: str  # the simple-index URL it must come from
+    index: str  # type: ignore[assignment]  # the simple-index URL it must come from (shadows tuple.index)
     extras: tuple[str, ...]
     variant: str | None
     wheels: tuple[Artifact, ...]  # empty only when --allow-unhashed named it

@@ -63,9 +63,9 @@ def parse_smi_csv(text: str) -> tuple[list[GpuInfo], list[str]]:
         if len(parts) != 3:
             notes.append(f"unreadable nvidia-smi line: {line[:80]!r}")
             continue
-        name, driver, cc = parts
-        driver = driver if _DRIVER.match(driver) else None
-        cc = cc if re.fullmatch(r"\d{1,2}\.\d", cc) else None
+        name, driver_text, cc_text = parts
+        driver = driver_text if _DRIVER.match(driver_text) else None
+        cc = cc_text if re.fullmatch(r"\d{1,2}\.\d", cc_text) else None
         if name.lower() in _BAD_FIELD:
             notes.append(f"nvidia-smi printed a GPU without a name: {line[:80]!r}")
             continue

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from packaging.version import Version
 
 from .catalog import Catalog
@@ -50,7 +52,8 @@ def release_facts(cat: Catalog, text: str) -> dict:
     variants = []
     for v in release.variants:
         plats = facts.platforms(cat, fw, release, v)
-        entry = {
+        floors: dict[str, dict[str, str | None]] = {}
+        entry: dict[str, Any] = {
             "name": v.name,
             "accelerator": v.accelerator,
             "index": v.index if v.index == "pypi" else v.index,
@@ -66,7 +69,7 @@ def release_facts(cat: Catalog, text: str) -> dict:
             "packages": list(v.packages),
             "requires": {p: [str(r) for r in facts.requires(cat, fw, release, v, p) if _is_gpu_lib(r.name)]
                          for p in plats},
-            "driver_min": {},
+            "driver_min": floors,
             "broken": v.broken,
             "note": v.note,
             "source": list(v.source),
@@ -74,7 +77,7 @@ def release_facts(cat: Catalog, text: str) -> dict:
         if v.accelerator == "cuda":
             for family in ("linux", "windows"):
                 floor = driver.floor_of(cat, v, family)
-                entry["driver_min"][family] = {"full": floor.full, "minor_compat": floor.compat}
+                floors[family] = {"full": floor.full, "minor_compat": floor.compat}
         variants.append(entry)
     out["variants"] = variants
     return out

@@ -93,10 +93,11 @@ def load(text: str | bytes) -> Document:
         if text.startswith((b"\xff\xfe", b"\xfe\xff")):
             raise YamlError("file is UTF-16; save it as UTF-8")
         try:
-            text = text.decode("utf-8")
+            decoded = text.decode("utf-8")
         except UnicodeDecodeError as exc:
             line = text[: exc.start].count(b"\n") + 1
             raise YamlError(f"not UTF-8 (byte 0x{text[exc.start]:02x})", line) from None
+        text = decoded
     text = text.removeprefix("\ufeff")
     if "\x00" in text:
         raise YamlError("file contains a NUL byte", text[: text.index("\x00")].count("\n") + 1)

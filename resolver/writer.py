@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Collection
 from pathlib import Path
 
 from .errors import InputError
@@ -71,7 +72,8 @@ def _fsync_dir(folder: Path) -> None:
         os.close(fd)
 
 
-def replace_set(folder: Path, documents: dict[str, bytes], *, inside: Path, executable: set[str] = frozenset()) -> None:
+def replace_set(folder: Path, documents: dict[str, bytes], *, inside: Path,
+                executable: Collection[str] = frozenset()) -> None:
     """Replace the file set in ``folder`` with ``documents``: all new files land (atomically, each
     renamed into place only once every one is staged), then files of the old set that the new one
     lacks are removed. Refuses a folder outside ``inside`` or reached through a symbolic link."""

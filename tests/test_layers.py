@@ -14,7 +14,7 @@ PACKAGE = Path(__file__).parent.parent / "resolver"
 
 # Lowest first. A module may import from its own layer or a lower one, never a higher one.
 LAYERS = [
-    ("foundation", {"resolver", "resolver.errors", "resolver.platforms", "resolver.strictyaml", "resolver.writer",
+    ("foundation", {"resolver", "resolver.compat", "resolver.errors", "resolver.platforms", "resolver.strictyaml", "resolver.writer",
                     "resolver.lockread", "resolver.schema"}),
     ("catalog", {"resolver.catalog"}),
     ("rules", {"resolver.rules"}),  # and every resolver.rules.* module
