@@ -11,8 +11,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass
-from typing import ClassVar, NamedTuple, Union
+from typing import NamedTuple, Union
 
 from packaging.specifiers import SpecifierSet
 from packaging.version import Version
@@ -26,8 +25,7 @@ from .rules.target import GpuTarget, Request, StackItem, Target
 
 # ---- values ------------------------------------------------------------------------------------
 
-@dataclass(frozen=True, slots=True)
-class BuildRef:
+class BuildRef(NamedTuple):
     """One build of one framework release, as messages name it."""
 
     framework: str  # the catalog's framework name (pytorch)
@@ -49,67 +47,49 @@ class Package(NamedTuple):
     extras: tuple[str, ...] = ()
 
 
-# Why a build was dropped. ``stage`` orders the checks: the explanation speaks of the furthest
-# stage any build reached.
+# Why a build was dropped. Each reason belongs to a check (:func:`stage_of`); the explanation
+# speaks of the furthest check any build reached.
 
-@dataclass(frozen=True, slots=True)
-class WrongAccelerator:
-    stage: ClassVar[str] = "accelerator"
+class WrongAccelerator(NamedTuple):
     accelerator: str  # the build's
 
 
-@dataclass(frozen=True, slots=True)
-class OtherRocm:
-    stage: ClassVar[str] = "accelerator"
+class OtherRocm(NamedTuple):
     wanted: str  # the ROCm version asked for
 
 
-@dataclass(frozen=True, slots=True)
-class Broken:
-    stage: ClassVar[str] = "broken"
+class Broken(NamedTuple):
     reason: str
 
 
-@dataclass(frozen=True, slots=True)
-class NoPlatform:
-    stage: ClassVar[str] = "platform"
+class NoPlatform(NamedTuple):
     platform: str
 
 
-@dataclass(frozen=True, slots=True)
-class NoPython:
-    stage: ClassVar[str] = "python"
+class NoPython(NamedTuple):
     python: str
     platform: str
     available: tuple[str, ...]  # wheel labels ("3.12", "3.9+", "any")
     requires_python: str | None
 
 
-@dataclass(frozen=True, slots=True)
-class CudaPinMismatch:
-    stage: ClassVar[str] = "cuda-pin"
+class CudaPinMismatch(NamedTuple):
     pin: str
     cuda: str | None  # the build's
 
 
-@dataclass(frozen=True, slots=True)
-class NoKernels:
-    stage: ClassVar[str] = "gpu"
+class NoKernels(NamedTuple):
     gpus: tuple[GpuTarget, ...]
     kernels: kernels.Kernels
 
 
-@dataclass(frozen=True, slots=True)
-class DriverBelow:
-    stage: ClassVar[str] = "driver"
+class DriverBelow(NamedTuple):
     verdict: driver.DriverVerdict
 
 
-@dataclass(frozen=True, slots=True)
-class Unavailable:
+class Unavailable(NamedTuple):
     """A package the build needs has no release with a wheel for the target."""
 
-    stage: ClassVar[str] = "package"
     package: str
     specifier: str
     platform: str
@@ -119,31 +99,42 @@ class Unavailable:
 Reason = Union[WrongAccelerator, OtherRocm, Broken, NoPlatform, NoPython, CudaPinMismatch, NoKernels, DriverBelow,
                Unavailable]
 STAGES = ("accelerator", "broken", "platform", "python", "cuda-pin", "gpu", "driver", "package")
+_STAGE: dict[type, str] = {WrongAccelerator: "accelerator", OtherRocm: "accelerator", Broken: "broken",
+                           NoPlatform: "platform", NoPython: "python", CudaPinMismatch: "cuda-pin", NoKernels: "gpu",
+                           DriverBelow: "driver", Unavailable: "package"}
 
 
-@dataclass(frozen=True, slots=True)
-class Rejection:
+def stage_of(reason: Reason) -> str:
+    """The check a reason comes from; :data:`STAGES` orders them."""
+    return _STAGE[type(reason)]
+
+
+class Rejection(NamedTuple):
     build: BuildRef
     reason: Reason
 
 
 # Why two builds cannot share an environment.
 
-@dataclass(frozen=True, slots=True)
-class MajorClash:
-    kind: ClassVar[str] = "cuda-major"
+class MajorClash(NamedTuple):
     a: BuildRef
     b: BuildRef
 
+    @property
+    def kind(self) -> str:
+        return "cuda-major"
 
-@dataclass(frozen=True, slots=True)
-class LibraryClash:
-    kind: ClassVar[str] = "library"
+
+class LibraryClash(NamedTuple):
     a: BuildRef
     b: BuildRef
     library: str
     a_wants: SpecifierSet
     b_wants: SpecifierSet
+
+    @property
+    def kind(self) -> str:
+        return "library"
 
 
 Clash = Union[MajorClash, LibraryClash]
@@ -267,22 +258,27 @@ def _candidates(cat: Catalog, item: StackItem, request: Request, target: Target,
             continue
         rel = builds.pypi_release(cat, fw, release)
         for v in release.variants:
-            reason = _check(cat, fw, release, v, rel, request, target, accelerators)
-            if isinstance(reason, tuple):
-                relies_on, jit, built = reason
+            found = _check(cat, fw, release, v, rel, request, target, accelerators)
+            if isinstance(found, Passed):
                 floors = {fam: driver.floor_of(cat, v, fam) for fam in ("linux", "windows")}
-                good.append(Candidate(cat, fw, release, v, target, floors, relies_on, jit, built))
+                good.append(Candidate(cat, fw, release, v, target, floors, found.verdict, found.jit, found.kernels))
             else:
-                rejected.append(Rejection(BuildRef(fw.name, fw.distribution, release.version, v.name, v.cuda), reason))
+                rejected.append(Rejection(BuildRef(fw.name, fw.distribution, release.version, v.name, v.cuda), found))
     good.sort(key=Candidate.key, reverse=True)
     return tuple(good), tuple(rejected)
 
 
+class Passed(NamedTuple):
+    """What the per-build checks found about a build that passed them all."""
+
+    verdict: driver.DriverVerdict | None  # for the target's driver, when one was given
+    jit: tuple[str, ...]  # GPUs that run through PTX JIT
+    kernels: kernels.Kernels | None  # CUDA builds only
+
+
 def _check(cat: Catalog, fw: Framework, release: Release, v: Variant, rel: object, request: Request,
-           target: Target, accelerators: tuple[str, ...]
-           ) -> Reason | tuple[driver.DriverVerdict | None, tuple[str, ...], kernels.Kernels | None]:
-    """The first per-build check ``v`` fails, or what passing found: (driver verdict, GPUs through
-    PTX JIT, the build's kernels)."""
+           target: Target, accelerators: tuple[str, ...]) -> Reason | Passed:
+    """The first per-build check ``v`` fails, or what passing them all found."""
     from .catalog import PypiRelease
 
     pypi = rel if isinstance(rel, PypiRelease) else None
@@ -320,7 +316,7 @@ def _check(cat: Catalog, fw: Framework, release: Release, v: Variant, rel: objec
         verdict = driver.verdict(driver.floor_of(cat, v, family), target.driver, needs_jit=bool(jit))
         if not verdict.ok:
             return DriverBelow(verdict)
-    return verdict, tuple(jit), built
+    return Passed(verdict, tuple(jit), built)
 
 
 def _details(cat: Catalog, fw: Framework, release: Release, v: Variant, target: Target) -> Details:

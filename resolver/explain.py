@@ -14,7 +14,7 @@ from typing import NamedTuple
 from packaging.specifiers import SpecifierSet
 
 from .candidates import (STAGES, Broken, Candidate, Clash, CudaPinMismatch, DriverBelow, LibraryClash, MajorClash,
-                         NoKernels, NoPython, Rejection, Unavailable, candidates, clashes, usable)
+                         NoKernels, NoPython, Rejection, Unavailable, candidates, clashes, stage_of, usable)
 from .catalog import Catalog
 from .rules.driver import driver_key
 from .rules.platform import driver_family
@@ -160,8 +160,8 @@ def explain_empty(cat: Catalog, request: Request, target: Target, item: StackIte
     """No build of ``item`` passes the per-build checks: speak of the furthest check any reached."""
     accel = ACCEL_WORDS[request.accelerator]
     what = item.describe()
-    stage = STAGES[max((STAGES.index(r.reason.stage) for r in rejections), default=0)]
-    last = [r for r in rejections if r.reason.stage == stage]
+    stage = STAGES[max((STAGES.index(stage_of(r.reason)) for r in rejections), default=0)]
+    last = [r for r in rejections if stage_of(r.reason) == stage]
     causes: list[Cause] = []
     if stage == "accelerator":
         text = f"{what} has no {accel} build" + (f" for ROCm {request.rocm}" if request.rocm else "")

@@ -17,7 +17,6 @@ turns the latter into the user's terms.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import NamedTuple, Union
 
 from .candidates import (BuildRef, Candidate, Package, Rejection, Unavailable, candidates, clashes, usable)
@@ -32,44 +31,37 @@ MAX_ROUNDS = 20000
 
 # ---- what a solution says beyond its pins (worded by resolver.report) ----------------------------
 
-@dataclass(frozen=True, slots=True)
-class UnknownLibraries:
+class UnknownLibraries(NamedTuple):
     names: tuple[str, ...]  # no version list in the catalog: left to pip
 
 
-@dataclass(frozen=True, slots=True)
-class UnverifiedKernels:
+class UnverifiedKernels(NamedTuple):
     build: BuildRef  # its kernel list is not catalogued; GPUs were checked against its toolkit
 
 
-@dataclass(frozen=True, slots=True)
-class PtxJit:
+class PtxJit(NamedTuple):
     build: BuildRef
     gpus: tuple[str, ...]  # run through PTX JIT
 
 
-@dataclass(frozen=True, slots=True)
-class DriverNote:
+class DriverNote(NamedTuple):
     build: BuildRef
     verdict: driver.DriverVerdict  # minor-version compatibility, or no published floor
 
 
-@dataclass(frozen=True, slots=True)
-class SystemCuda:
+class SystemCuda(NamedTuple):
     build: BuildRef
     cudnn: str | None  # needs a system CUDA (build.cuda) and cuDNN
 
 
-@dataclass(frozen=True, slots=True)
-class BuildNote:
+class BuildNote(NamedTuple):
     text: str  # a note from a build's details (derived pins, a companion matched by range)
 
 
 Warning = Union[UnknownLibraries, UnverifiedKernels, PtxJit, DriverNote, SystemCuda, BuildNote]
 
 
-@dataclass(frozen=True, slots=True)
-class SystemFacts:
+class SystemFacts(NamedTuple):
     """What the environment needs from the machine, for every consumer (report, scripts, checks)."""
 
     cuda: str | None  # the highest CUDA runtime of the chosen builds
@@ -103,17 +95,17 @@ class Solution(NamedTuple):
         return tuple(out) + self.libraries
 
 
-@dataclass(frozen=True, slots=True)
-class NoBuild:
+class NoBuild(NamedTuple):
     """No build of ``item`` passes the per-build checks (or every one fails at the pip level)."""
 
     item: StackItem
     rejections: tuple[Rejection, ...]
 
 
-@dataclass(frozen=True, slots=True)
-class NoCombination:
+class NoCombination(NamedTuple):
     """Each framework has working builds on its own, but no combination works together."""
+
+    frameworks: tuple[str, ...]
 
 
 class Unsolved(NamedTuple):
@@ -158,7 +150,7 @@ def solve(cat: Catalog, request: Request, target: Target) -> Solution | Unsolved
             start = next((i for i, c in enumerate(pool) if c.details.problem is None and all(
                 any(fits(c, d) for d in usable(pools[b])) for b in names if b != a)), None)
             if start is None:
-                return Unsolved(request, target, NoCombination())
+                return Unsolved(request, target, NoCombination(tuple(names)))
             pools[a] = pool[start:]
     from resolvelib import BaseReporter, Resolver
     from resolvelib.resolvers import ResolutionImpossible, ResolutionTooDeep
@@ -169,7 +161,7 @@ def solve(cat: Catalog, request: Request, target: Target) -> Solution | Unsolved
     try:
         result = resolver.resolve(root, max_rounds=MAX_ROUNDS)
     except (ResolutionImpossible, ResolutionTooDeep):
-        return Unsolved(request, target, NoCombination())
+        return Unsolved(request, target, NoCombination(tuple(names)))
     chosen = tuple(c for name in names for c in [result.mapping[name]] if isinstance(c, Candidate))
     pins = sorted((v for v in result.mapping.values() if isinstance(v, LibraryPin)), key=lambda p: p.name)
     libraries = tuple(Package(p.name, p.version, "gpu-library", None, "pypi") for p in pins if p.version != ANY)

@@ -9,7 +9,6 @@ is compared with the manifest it ships beside.
 
 from __future__ import annotations
 
-import dataclasses
 import itertools
 import json
 import os
@@ -37,7 +36,7 @@ def _lock(system_changes: dict | None = None) -> lockset.LockSet:
     solution = answer(cat, request, Target("linux", "x86_64", "3.12", (), None))
     assert isinstance(solution, Solution)
     if system_changes:
-        solution = solution._replace(system=dataclasses.replace(solution.system, **system_changes))
+        solution = solution._replace(system=solution.system._replace(**system_changes))
     return lockset.build(cat, solution, "envsolve torch --gpu", need_hashes=False)
 
 

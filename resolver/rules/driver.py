@@ -10,9 +10,8 @@ NVIDIA publishes no floor for a family, the verdict says so instead of passing s
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 from enum import Enum
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 if TYPE_CHECKING:
     from ..catalog import Catalog, Variant
@@ -23,8 +22,7 @@ def driver_key(version: str) -> tuple[int, ...]:
     return tuple(int(part) for part in version.split("."))
 
 
-@dataclass(frozen=True, slots=True)
-class DriverFloor:
+class DriverFloor(NamedTuple):
     """Minimum drivers for one family: ``full`` for every feature, ``compat`` through CUDA
     minor-version compatibility (same major, no PTX JIT). Both None: no published floor."""
 
@@ -46,8 +44,7 @@ class Support(str, Enum):
     BELOW = "below"
 
 
-@dataclass(frozen=True, slots=True)
-class DriverVerdict:
+class DriverVerdict(NamedTuple):
     support: Support
     have: str
     floor: DriverFloor

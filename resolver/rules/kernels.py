@@ -13,9 +13,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from enum import Enum
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 if TYPE_CHECKING:
     from ..catalog import Catalog, Variant
@@ -68,8 +67,7 @@ def coverage(compute_capability: str, sass: Sequence[str], ptx: Sequence[str]) -
     return Coverage.NONE
 
 
-@dataclass(frozen=True, slots=True)
-class Kernels:
+class Kernels(NamedTuple):
     """The kernels of one build: SASS targets, PTX targets, and whether the list is catalogued
     (``verified``) or only what its CUDA toolkit can build."""
 
