@@ -299,7 +299,7 @@ def _check(cat: Catalog, fw: Framework, release: Release, v: Variant, rel: objec
         if not v.cuda or not (v.cuda == request.cuda or v.cuda.split(".")[0] == request.cuda):
             return CudaPinMismatch(request.cuda, v.cuda)
     jit: list[str] = []
-    built = kernels.kernels_of(cat, v) if v.accelerator == "cuda" else None
+    built = kernels.kernels_of(cat, fw.distribution, release.version, v, platform) if v.accelerator == "cuda" else None
     if built is not None and target.gpus:
         missing = []
         for gpu in target.gpus:

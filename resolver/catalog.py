@@ -20,6 +20,7 @@ from . import __version__
 from .errors import InputError
 
 CATALOG_ENV = "ENVSOLVE_CATALOG_DIR"
+GENERATED_FOLDERS = ("pypi", "index", "measured")
 CACHE_ENV = "ENVSOLVE_CACHE_DIR"
 
 
@@ -135,12 +136,13 @@ class Variant(NamedTuple):
     platforms: tuple[str, ...]
     python: tuple[str, ...]
     cuda: str | None
-    cudnn: str | None
+    cudnn: str | None  # the build's cuDNN, or (a specifier) the cuDNN it accepts
     nccl: str | None
-    archs: tuple[str, ...]
-    ptx: tuple[str, ...]
+    label: str  # the local version label of its wheels on a framework index (2.8.0+cu128)
+    kernels: tuple[KernelList, ...]  # per platform; curated from documents
     requires: tuple[str, ...]
     parsed_requires: tuple[tuple, ...]  # as MetadataGroup.parsed
+    unknown_requires: str | None  # why an index build's exact requirements are not catalogued
     extra: str | None
     packages: tuple[str, ...]
     system_cuda: bool
@@ -149,6 +151,27 @@ class Variant(NamedTuple):
     note: str | None
     source: tuple[str, ...]
     where: Where
+
+
+class KernelList(NamedTuple):
+    """The GPU kernels one build ships on some platforms: SASS targets and PTX targets."""
+
+    platforms: tuple[str, ...]
+    sass: tuple[str, ...]
+    ptx: tuple[str, ...]
+    source: tuple[str, ...]
+    method: str  # "document" (curated), "fatbin" (read from the wheel's CUDA libraries), "build-flags"
+    note: str | None = None
+
+
+class CudnnSupport(NamedTuple):
+    """The GPUs a cuDNN release line supports for some CUDA majors (cuda.yaml ``cudnn``)."""
+
+    versions: str  # a specifier over cuDNN versions
+    cuda_majors: tuple[str, ...]
+    min_compute_capability: str
+    source: tuple[str, ...]
+    note: str | None
 
 
 class Release(NamedTuple):
@@ -213,6 +236,8 @@ class Library(NamedTuple):
 
     name: str
     versions: dict[str, tuple[str, ...]]  # version -> platforms with wheels
+    pythons: dict[str, dict[str, tuple[str, ...]]]  # version -> platform -> CPython labels of its wheels
+    requires_python: dict[str, str]  # version -> Requires-Python, where one is declared
     yanked: frozenset[str]
     source: tuple[str, ...]
     wheels_blob: bytes  # pickled {version: ((filename, sha256, url), ...)}: only lock sets need it
@@ -239,6 +264,9 @@ class Catalog(NamedTuple):
     support: tuple[OsSupport, ...]
     frameworks: dict[str, Framework]  # by canonical name
     pypi: Mapping[str, PypiProject]  # a LazyProjects
+    indexed: dict[tuple[str, str], PypiProject]  # (index URL, project) -> builds harvested from that index
+    measured: dict[tuple[str, str, str, str], KernelList]  # (project, version, label, platform) -> kernels
+    cudnn_support: tuple[CudnnSupport, ...]
     libraries: dict[str, Library]
     markers: dict[str, dict[str, int]]  # marker text -> {extra: bitmask of (platform, python)} where it holds
     lines: dict[str, dict[tuple, int]] | None = None  # file -> path -> line; only when not cached
@@ -329,7 +357,11 @@ def default_root() -> Path:
 
 
 def _catalog_files(root: Path) -> list[Path]:
-    files = sorted(root.glob("*.yaml")) + sorted((root / "pypi").glob("*.yaml"))
+    """Every catalog file: curated ones at the top, generated ones in pypi/ (PyPI), index/ (framework
+    indexes) and measured/ (facts read from wheels)."""
+    files = sorted(root.glob("*.yaml"))
+    for folder in GENERATED_FOLDERS:
+        files += sorted((root / folder).glob("*.yaml"))
     return files
 
 
@@ -459,7 +491,7 @@ def parse_file(display: str, blob: bytes) -> tuple[str | None, Any, Any, list[Di
     if spec is None:
         return None, None, doc, [
             Diagnostic(display, doc.line_of(("kind",)), "kind",
-                       f"missing or unknown file kind {kind!r} (cuda, gpus, os, framework, pypi)")
+                       f"missing or unknown file kind {kind!r} ({', '.join(schema.FILE_SPECS)})")
         ]
     sources = doc.data.get("sources")
     ids = frozenset(sources) if isinstance(sources, dict) else frozenset()
@@ -580,28 +612,49 @@ class _Builder:
                 yanked = frozenset(v["version"] for v in lib["versions"] if v.get("yanked"))
                 wheels = {v["version"]: tuple((w["filename"], w["sha256"], w["url"]) for w in v.get("wheels", ()))
                           for v in lib["versions"]}
-                libraries[lib["name"]] = Library(lib["name"], versions, yanked, _src(lib, _src(pdata)),
+                lib_pythons = {ver: {plat: tuple(wheel_pythons([w[0] for w in ws if plat in wheel_platforms(w[0])]))
+                                     for plat in versions[ver]} for ver, ws in wheels.items() if ws}
+                requires_python = {v["version"]: v["requires_python"] for v in lib["versions"] if v.get("requires_python")}
+                libraries[lib["name"]] = Library(lib["name"], versions, lib_pythons, requires_python, yanked,
+                                                 _src(lib, _src(pdata)),
                                                  pickle.dumps(wheels, protocol=pickle.HIGHEST_PROTOCOL))
             if "project" in pdata:
-                releases = {}
-                for i, r in enumerate(pdata.get("releases", [])):
-                    where = Where(file, ("releases", i), f"releases[{r['version']}]")
-                    groups = tuple(
-                        MetadataGroup(tuple(m["platforms"]), m["from"], tuple(m["requires_dist"]),
-                                      tuple(m.get("provides_extra", ())), self.parse_requires(m["requires_dist"]))
-                        for m in r.get("metadata", [])
-                    )
-                    files = tuple((w["filename"], w["sha256"], w["url"]) for w in r["wheels"])
-                    pythons = {plat: tuple(wheel_pythons([f[0] for f in files if plat in wheel_platforms(f[0])]))
-                               for plat in PLATFORMS}
-                    releases[r["version"]] = PypiRelease(r["version"], r.get("requires_python"), r.get("yanked"),
-                                                         pickle.dumps(files, protocol=pickle.HIGHEST_PROTOCOL),
-                                                         groups, where, pythons)
-                pypi[pdata["project"]] = PypiProject(pdata["project"], _src(pdata), releases, file)
+                pypi[pdata["project"]] = self._project(file, pdata)
+        indexed: dict[tuple[str, str], PypiProject] = {}
+        for file, idata in parts["index"]:
+            indexed[(idata["index"].rstrip("/"), idata["project"])] = self._project(file, idata)
+        measured: dict[tuple[str, str, str, str], KernelList] = {}
+        for file, kdata in parts["kernels"]:
+            for b in kdata.get("builds", []):
+                wheel = b["wheel"]
+                measured[(b["project"], b["version"], b["label"], b["platform"])] = KernelList(
+                    (b["platform"],), tuple(b["sass"]), tuple(b["ptx"]), (wheel["url"],), b["method"], b.get("note"))
+        cudnn_support = tuple(CudnnSupport(c["versions"], tuple(c["cuda_majors"]), c["min_compute_capability"],
+                                           _src(c, ids=_ids(cuda)), c.get("note")) for c in cuda.get("cudnn", []))
 
         return Catalog(root, key, files, toolkits, majors, naming, architectures, known_pythons, matrix, tuple(gpus),
-                       oses, distributions, legacy, support, frameworks, LazyProjects.of(pypi), libraries,
-                       self.marker_table(known_pythons), self.lines)
+                       oses, distributions, legacy, support, frameworks, LazyProjects.of(pypi), indexed, measured,
+                       cudnn_support, libraries, self.marker_table(known_pythons), self.lines)
+
+    def _project(self, file: str, pdata: dict[str, Any]) -> PypiProject:
+        """The releases of one project's generated file (from PyPI or from a framework index)."""
+        from .platforms import PLATFORMS, wheel_platforms, wheel_pythons
+
+        releases = {}
+        for i, r in enumerate(pdata.get("releases", [])):
+            where = Where(file, ("releases", i), f"releases[{r['version']}]")
+            groups = tuple(
+                MetadataGroup(tuple(m["platforms"]), m["from"], tuple(m["requires_dist"]),
+                              tuple(m.get("provides_extra", ())), self.parse_requires(m["requires_dist"]))
+                for m in r.get("metadata", [])
+            )
+            artifacts = tuple((w["filename"], w["sha256"], w["url"]) for w in r["wheels"])
+            pythons = {plat: tuple(wheel_pythons([f[0] for f in artifacts if plat in wheel_platforms(f[0])]))
+                       for plat in PLATFORMS}
+            releases[r["version"]] = PypiRelease(r["version"], r.get("requires_python"), r.get("yanked"),
+                                                 pickle.dumps(artifacts, protocol=pickle.HIGHEST_PROTOCOL),
+                                                 groups, where, pythons)
+        return PypiProject(pdata["project"], _src(pdata), releases, file)
 
     def parse_requires(self, lines) -> tuple[tuple, ...]:
         """Parse requirement lines once, at build time, so solving needs no PEP 508 parser."""
@@ -670,8 +723,13 @@ class _Builder:
                     name=v["name"], accelerator=v["accelerator"], index=index, index_id=index_id,
                     pypi_default=tuple(v.get("pypi_default", ())), platforms=tuple(v.get("platforms", ())),
                     python=tuple(v.get("python", ())), cuda=v.get("cuda"), cudnn=v.get("cudnn"), nccl=v.get("nccl"),
-                    archs=tuple(v.get("archs", ())), ptx=tuple(v.get("ptx", ())), requires=tuple(v.get("requires", ())),
+                    label=v.get("label", v["name"]),
+                    kernels=tuple(KernelList(tuple(k["platforms"]), tuple(k["sass"]), tuple(k["ptx"]),
+                                             _src(k, _src(v, _src(r, ids=ids), ids), ids), "document", k.get("note"))
+                                  for k in v.get("kernels", ())),
+                    requires=tuple(v.get("requires", ())),
                     parsed_requires=self.parse_requires(v.get("requires", ())),
+                    unknown_requires=v.get("unknown_requires"),
                     extra=v.get("extra"), packages=tuple(v.get("packages", ())), system_cuda=bool(v.get("system_cuda", False)),
                     driver_min=dict(v.get("driver_min", {})), broken=v.get("broken"), note=v.get("note"),
                     source=_src(v, _src(r, ids=ids), ids), where=Where(file, vpath, vlabel),

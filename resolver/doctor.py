@@ -134,7 +134,7 @@ def diagnose(cat: Catalog, machine: Machine, dists: Iterable[Installed]) -> Repo
         if variant.accelerator != "cuda":
             continue
         cuda_builds.append((fw, release, variant))
-        built = kernels.kernels_of(cat, variant)
+        built = kernels.kernels_of(cat, fw.distribution, release.version, variant, platform or "linux-x86_64")
         jit = False
         for gpu in gpus:
             how = kernels.coverage(gpu.compute_capability, built.sass, built.ptx)

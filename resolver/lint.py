@@ -14,7 +14,7 @@ from packaging.utils import canonicalize_name
 from packaging.version import Version
 
 from .catalog import Catalog, Diagnostic, Framework, Release, Variant, split_requirement
-from .rules.builds import companion_versions, requirements_for
+from .rules.builds import companion_versions, platforms, requirements_for
 
 _RUNTIME = re.compile(r"^nvidia-cuda-runtime(-cu\d+)?$")
 _CUDNN = re.compile(r"^nvidia-cudnn(-cu\d+)?$")
@@ -111,11 +111,16 @@ def _check_variant(cat: Catalog, fw: Framework, release: Release, v: Variant, py
             out.append(_at(cat, v.where, "cuda", message=f"CUDA {v.cuda} is not in the toolkit table (catalogs/cuda.yaml)"))
         else:
             buildable = set(cat.toolkits[v.cuda].archs)
-            for field in ("archs", "ptx"):
-                for i, arch in enumerate(getattr(v, field)):
-                    if arch not in buildable:
-                        out.append(_at(cat, v.where, field, i,
-                                       message=f"{arch} cannot be built by CUDA {v.cuda} (catalogs/cuda.yaml)"))
+            for k, listed in enumerate(v.kernels):
+                for field in ("sass", "ptx"):
+                    for i, arch in enumerate(getattr(listed, field)):
+                        if arch not in buildable:
+                            out.append(_at(cat, v.where, "kernels", k, field, i,
+                                           message=f"{arch} cannot be built by CUDA {v.cuda} (catalogs/cuda.yaml)"))
+                for i, platform in enumerate(listed.platforms):
+                    if platform not in platforms(cat, fw, release, v):
+                        out.append(_at(cat, v.where, "kernels", k, "platforms", i,
+                                       message=f"the build has no {platform} wheel"))
     elif v.cuda is not None:
         out.append(_at(cat, v.where, "cuda", message=f"a {v.accelerator} variant must not name a CUDA version"))
     if v.index == "pypi":

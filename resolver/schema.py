@@ -29,7 +29,7 @@ OS_NAMES = ("linux", "wsl2", "windows", "macos")
 
 NAME_RE = re.compile(r"^([A-Za-z0-9]|[A-Za-z0-9][A-Za-z0-9._-]*[A-Za-z0-9])$")
 CUDA_RE = re.compile(r"^\d{1,2}\.\d{1,2}$")
-DRIVER_RE = re.compile(r"^\d{2,4}\.\d{1,3}(\.\d{1,3})?$")
+DRIVER_RE = re.compile(r"^\d{2,4}(\.\d{1,3}){0,2}$")  # "580" names a driver branch (R580): any 580.x
 CC_RE = re.compile(r"^\d{1,2}\.\d$")
 ARCH_RE = re.compile(r"^sm_\d{2,3}[af]?$")
 GITHUB_RE = re.compile(r"^github:[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+(/[^\s@]*)?(@[A-Za-z0-9_./-]+)?$")
@@ -328,7 +328,7 @@ def check(spec: Spec, data: Any, sources: frozenset[str] = frozenset()) -> tuple
 NAME = Text("a distribution name", name_error)
 VERSION = Text("a version string", version_error)
 CUDA = Text("a CUDA version 'X.Y'", regex_error(CUDA_RE, "a CUDA version like '12.8'"))
-DRIVER = Text("a driver version", regex_error(DRIVER_RE, "a driver version like '570.26' or '550.54.15'"))
+DRIVER = Text("a driver version", regex_error(DRIVER_RE, "a driver version like '570.26' or '550.54.15', or a branch like '580'"))
 CC = Text("a compute capability 'X.Y'", regex_error(CC_RE, "a compute capability like '8.6'"))
 ARCH = Text("a GPU architecture", regex_error(ARCH_RE, "a GPU architecture like 'sm_86' or 'sm_90a'"))
 PLATFORM = Text("a platform", choice_error(PLATFORMS))
@@ -338,14 +338,19 @@ SOURCE = OneOrMany(SourceRef())
 DRIVERS = Obj({"linux": DRIVER, "windows": DRIVER})
 HEADER = {
     "schema": Text("the schema id", choice_error(("envsolve.catalog/1",))),
-    "kind": Text("the file kind", choice_error(("cuda", "gpus", "os", "framework", "pypi"))),
+    "kind": Text("the file kind", choice_error(("cuda", "gpus", "os", "framework", "pypi", "index", "kernels"))),
     "sources": MapOf(lambda k: None if NAME_RE.match(k) else "ids are letters, digits, '.', '_', '-'",
                      Text("a URL or github: path", lambda t: None if GITHUB_RE.match(t) else url_error(t)), "source id"),
     "note": NOTE,
 }
 _REQUIRED_HEADER = ("schema", "kind")
 
+SPEC = Text("a version specifier", specifier_error)
 PYTHON = Text("a Python version", regex_error(re.compile(r"^3\.\d{1,2}$"), "a Python version like '3.12'"))
+MAJOR = Text("a CUDA major", regex_error(re.compile(r"^\d{1,2}$"), "a CUDA major like '12'"))
+KERNELS = Obj({"platforms": ListOf(PLATFORM, unique=True), "sass": ListOf(ARCH, unique=True), "ptx": ListOf(ARCH, unique=True),
+               "note": NOTE, "source": SOURCE},
+              ("platforms", "sass", "ptx"))  # source: the variant's, unless given
 
 CUDA_FILE = Obj(
     {
@@ -362,7 +367,7 @@ CUDA_FILE = Obj(
         "majors": ListOf(
             Obj(
                 {
-                    "major": Text("a CUDA major", regex_error(re.compile(r"^\d{1,2}$"), "a CUDA major like '12'")),
+                    "major": MAJOR,
                     "libraries": Text("a naming", choice_error(("suffixed", "unsuffixed"))),
                     "minor_compat_driver": DRIVERS,
                     "archs": ListOf(ARCH, unique=True),
@@ -380,6 +385,13 @@ CUDA_FILE = Obj(
                 ("version", "driver_min", "archs", "source"),
             ),
             key="version",
+        ),
+        "cudnn": ListOf(
+            Obj(
+                {"versions": SPEC, "cuda_majors": ListOf(MAJOR, unique=True), "min_compute_capability": CC,
+                 "note": NOTE, "source": SOURCE},
+                ("versions", "cuda_majors", "min_compute_capability", "source"),
+            ),
         ),
     },
     _REQUIRED_HEADER + ("libraries", "majors", "toolkits"),
@@ -413,7 +425,6 @@ GPUS_FILE = Obj(
     _REQUIRED_HEADER + ("architectures", "gpus"),
 )
 
-SPEC = Text("a version specifier", specifier_error)
 OS_FILE = Obj(
     {
         **HEADER,
@@ -473,9 +484,10 @@ VARIANT = Obj(
         "cuda": CUDA,
         "cudnn": Text("a cuDNN version or specifier", version_or_specifier_error),
         "nccl": Text("an NCCL version or specifier", version_or_specifier_error),
-        "archs": ListOf(ARCH, unique=True),
-        "ptx": ListOf(ARCH, unique=True),
+        "label": Text("a local version label", regex_error(re.compile(r"^[a-z0-9][a-z0-9.]*$"), "a label like 'cu126'")),
+        "kernels": ListOf(KERNELS),
         "requires": ListOf(Text("a requirement", requirement_error)),
+        "unknown_requires": Text("a reason"),
         "extra": Text("an extra name", name_error),
         "packages": ListOf(Text("a distribution, optionally with a version specifier", requirement_error), unique=True),
         "system_cuda": Bool(),
@@ -541,4 +553,33 @@ PYPI_FILE = Obj(
     _REQUIRED_HEADER + ("source",),
 )
 
-FILE_SPECS = {"cuda": CUDA_FILE, "gpus": GPUS_FILE, "os": OS_FILE, "framework": FRAMEWORK_FILE, "pypi": PYPI_FILE}
+RELEASES = PYPI_FILE.fields["releases"]
+INDEX_FILE = Obj(
+    {
+        **HEADER,
+        "index": Text("an index URL", index_url_error),
+        "project": NAME,
+        "source": SOURCE,
+        "generated_by": Text("a command"),
+        "releases": RELEASES,
+    },
+    _REQUIRED_HEADER + ("index", "project", "source", "releases"),
+)
+
+KERNELS_FILE = Obj(
+    {
+        **HEADER,
+        "generated_by": Text("a command"),
+        "builds": ListOf(
+            Obj({"project": NAME, "version": VERSION, "label": Text("a local version label"),
+                 "platform": PLATFORM, "sass": ListOf(ARCH, unique=True), "ptx": ListOf(ARCH, unique=True),
+                 "method": Text("a method", choice_error(("fatbin", "build-flags"))),
+                 "wheel": WHEEL, "members": ListOf(Text("a file in the wheel")), "note": NOTE},
+                ("project", "version", "label", "platform", "sass", "ptx", "method", "wheel")),
+        ),
+    },
+    _REQUIRED_HEADER + ("builds",),
+)
+
+FILE_SPECS = {"cuda": CUDA_FILE, "gpus": GPUS_FILE, "os": OS_FILE, "framework": FRAMEWORK_FILE, "pypi": PYPI_FILE,
+              "index": INDEX_FILE, "kernels": KERNELS_FILE}

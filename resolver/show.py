@@ -6,12 +6,12 @@ from typing import Any
 
 from packaging.version import Version
 
-from .catalog import Catalog
+from .catalog import Catalog, Variant
 from .errors import UsageError
 from .platforms import PLATFORMS, wheel_platforms, wheel_pythons
 from .request import lookup_framework, parse_item
 from .rules import builds as facts
-from .rules import driver
+from .rules import driver, kernels
 from .rules.builds import companion_versions
 from .rules.libraries import is_library
 
@@ -62,8 +62,8 @@ def release_facts(cat: Catalog, text: str) -> dict:
             "cuda": v.cuda,
             "cudnn": v.cudnn,
             "nccl": v.nccl,
-            "archs": list(v.archs),
-            "ptx": list(v.ptx),
+            "kernels": {p: _kernels(cat, fw.distribution, release.version, v, p) for p in plats}
+            if v.accelerator == "cuda" else {},
             "system_cuda": v.system_cuda,
             "extra": v.extra,
             "packages": list(v.packages),
@@ -81,6 +81,11 @@ def release_facts(cat: Catalog, text: str) -> dict:
         variants.append(entry)
     out["variants"] = variants
     return out
+
+
+def _kernels(cat: Catalog, distribution: str, version: str, variant: Variant, platform: str) -> dict[str, Any]:
+    found = kernels.kernels_of(cat, distribution, version, variant, platform)
+    return {"sass": list(found.sass), "ptx": list(found.ptx), "method": found.method, "source": list(found.source)}
 
 
 def _is_gpu_lib(name: str) -> bool:
@@ -122,7 +127,9 @@ def format_facts(f: dict) -> str:
                 if floor["full"] or floor["minor_compat"]:
                     lines.append(f"      driver ({fam}): >= {floor['full'] or '?'}"
                                  f" (>= {floor['minor_compat'] or '?'} with minor-version compatibility)")
-            lines.append(f"      kernels: {' '.join(v['archs']) or '?'}" + (f"; PTX: {' '.join(v['ptx'])}" if v["ptx"] else ""))
+            for plat, k in v["kernels"].items():
+                lines.append(f"      kernels on {plat}: {' '.join(k['sass']) or '-'}" + (f"; PTX: {' '.join(k['ptx'])}" if k["ptx"] else "")
+                             + f"  ({k['method']})")
         for plat, reqs in v["requires"].items():
             if reqs:
                 lines.append(f"      requires on {plat}: {', '.join(reqs)}")

@@ -212,6 +212,6 @@ def system_facts(cat: Catalog, target: Target, chosen: tuple[Candidate, ...],
         driver_family=driver_family(cat, target.os),
         driver_min=floors,
         compute_capabilities=tuple(sorted(covered or (), key=kernels.arch_sort_key)),
-        ptx=tuple(sorted({a for c in chosen for a in c.variant.ptx}, key=kernels.arch_sort_key)),
+        ptx=tuple(sorted({a for k in cuda_builds for a in k.ptx}, key=kernels.arch_sort_key)),
         gpu_support=kernels.support_table(cat, cuda_builds) if cuda_builds else {"sass": (), "ptx": ()},
     )

@@ -41,7 +41,7 @@ def _future(tmp_path: Path) -> Path:
     torch = yaml.safe_load((cat / "torch.yaml").read_text())
     torch["releases"].append({"version": "2.9.0", "source": "matrix", "variants": [
         {"name": "cu139", "accelerator": "cuda", "index": "pypi", "pypi_default": ["linux-x86_64"], "cuda": "13.9",
-         "archs": ["sm_120", "sm_130"]}]})
+         "kernels": [{"platforms": ["linux-x86_64"], "sass": ["sm_120", "sm_130"], "ptx": []}]}]})
     (cat / "torch.yaml").write_text(yaml.safe_dump(torch, sort_keys=False))
     pypi = yaml.safe_load((cat / "pypi" / "torch.yaml").read_text())
     filename = "torch-2.9.0-cp316-cp316-manylinux_2_28_x86_64.whl"

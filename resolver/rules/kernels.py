@@ -68,24 +68,37 @@ def coverage(compute_capability: str, sass: Sequence[str], ptx: Sequence[str]) -
 
 
 class Kernels(NamedTuple):
-    """The kernels of one build: SASS targets, PTX targets, and whether the list is catalogued
-    (``verified``) or only what its CUDA toolkit can build."""
+    """The kernels of one build on one platform: SASS targets, PTX targets, and where the lists come
+    from: "fatbin" (read from the wheel's CUDA libraries), "build-flags" (the wheel's recorded
+    compiler flags), "document" (release notes, build scripts), or "toolkit" (not catalogued: what
+    its CUDA toolkit can build, so unverified)."""
 
     sass: tuple[str, ...]
     ptx: tuple[str, ...]
-    verified: bool
+    method: str
+    source: tuple[str, ...] = ()
+
+    @property
+    def verified(self) -> bool:
+        return self.method != "toolkit"
 
     def describe(self) -> str:
         shipped = " ".join(self.sass) + (f" +PTX {' '.join(self.ptx)}" if self.ptx else "")
         return shipped or "nothing"
 
 
-def kernels_of(cat: Catalog, variant: Variant) -> Kernels:
-    """The kernels a CUDA build ships: its catalogued lists, else what its toolkit can build."""
-    if variant.archs or variant.ptx:
-        return Kernels(variant.archs, variant.ptx, True)
+def kernels_of(cat: Catalog, distribution: str, version: str, variant: Variant, platform: str) -> Kernels:
+    """The kernels a CUDA build ships on ``platform``: measured from its wheel where the catalog has
+    that (the wheel is the truth), else the curated list for that platform, else (unverified) what
+    its CUDA toolkit can build."""
+    measured = cat.measured.get((distribution, version, variant.label, platform))
+    if measured is not None:
+        return Kernels(measured.sass, measured.ptx, measured.method, measured.source)
+    for listed in variant.kernels:
+        if platform in listed.platforms:
+            return Kernels(listed.sass, listed.ptx, listed.method, listed.source)
     toolkit = cat.toolkits.get(variant.cuda or "")
-    return Kernels(toolkit.archs if toolkit else (), (), False)
+    return Kernels(toolkit.archs if toolkit else (), (), "toolkit", toolkit.source if toolkit else ())
 
 
 def environment_coverage(compute_capability: str, builds: Iterable[Kernels]) -> Coverage:
