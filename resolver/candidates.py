@@ -17,7 +17,7 @@ from packaging.specifiers import SpecifierSet
 from packaging.version import Version
 
 from .catalog import Catalog, Framework, Release, Variant, canonicalize_name, split_requirement
-from .rules import builds, driver, kernels, libraries, wheels
+from .rules import builds, cudnn, driver, kernels, libraries, wheels
 from .rules.cache import memo
 from .rules.platform import driver_family
 from .rules.target import GpuTarget, Request, StackItem, Target
@@ -87,6 +87,20 @@ class DriverBelow(NamedTuple):
     verdict: driver.DriverVerdict
 
 
+class CudnnUnsupported(NamedTuple):
+    """The build's cuDNN does not support a GPU (its kernels may, its cuDNN calls would fail)."""
+
+    gpu: GpuTarget
+    verdict: cudnn.CudnnVerdict
+
+
+class Unverified(NamedTuple):
+    """--strict: a fact this build needs is not catalogued (requirements, kernels, a driver floor, cuDNN support)."""
+
+    what: str  # requirements | kernels | driver | cudnn
+    detail: str
+
+
 class Unavailable(NamedTuple):
     """A package the build needs has no release with a wheel for the target."""
 
@@ -96,12 +110,13 @@ class Unavailable(NamedTuple):
     python: str
 
 
-Reason = Union[WrongAccelerator, OtherRocm, Broken, NoPlatform, NoPython, CudaPinMismatch, NoKernels, DriverBelow,
-               Unavailable]
-STAGES = ("accelerator", "broken", "platform", "python", "cuda-pin", "gpu", "driver", "package")
+Reason = Union[WrongAccelerator, OtherRocm, Broken, NoPlatform, NoPython, CudaPinMismatch, NoKernels, CudnnUnsupported,
+               DriverBelow, Unverified, Unavailable]
+STAGES = ("accelerator", "broken", "platform", "python", "cuda-pin", "gpu", "cudnn", "driver", "unverified", "package")
 _STAGE: dict[type, str] = {WrongAccelerator: "accelerator", OtherRocm: "accelerator", Broken: "broken",
                            NoPlatform: "platform", NoPython: "python", CudaPinMismatch: "cuda-pin", NoKernels: "gpu",
-                           DriverBelow: "driver", Unavailable: "package"}
+                           CudnnUnsupported: "cudnn", DriverBelow: "driver", Unverified: "unverified",
+                           Unavailable: "package"}
 
 
 def stage_of(reason: Reason) -> str:
@@ -155,17 +170,23 @@ class Candidate:
     """One build of one framework that passed every per-build system check for the target."""
 
     def __init__(self, cat: Catalog, fw: Framework, release: Release, variant: Variant, target: Target,
-                 floors: Mapping[str, driver.DriverFloor], relies_on: driver.DriverVerdict | None,
-                 jit: tuple[str, ...], kernels_: kernels.Kernels | None):
+                 floors: Mapping[str, driver.DriverFloor], passed: Passed):
         self._cat, self._target = cat, target
         self.fw, self.release, self.variant = fw, release, variant
         self.version = Version(release.version)
         self.cuda_major = variant.cuda.split(".")[0] if (variant.accelerator == "cuda" and variant.cuda) else None
         self.floors = floors  # "linux" / "windows" -> floor
-        self.relies_on = relies_on  # the verdict for the target's driver (None: no driver given)
-        self.jit = jit  # GPUs that run through PTX JIT
-        self.kernels = kernels_  # CUDA builds only
+        self.relies_on = passed.verdict  # the verdict for the target's driver (None: no driver given)
+        self.jit = passed.jit  # GPUs that run through PTX JIT
+        self.kernels = passed.kernels  # CUDA builds only
+        self.knowledge = passed.knowledge  # are its exact requirements catalogued?
+        self.cudnn = passed.cudnn  # its cuDNN's support of each target GPU, where the build fixes its cuDNN
         self.ref = BuildRef(fw.name, fw.distribution, release.version, variant.name, variant.cuda)
+
+    @property
+    def verified(self) -> bool:
+        """Its exact requirements on the target are catalogued (no pins are invented for it)."""
+        return self.knowledge.known
 
     @functools.cached_property
     def details(self) -> Details:
@@ -191,9 +212,11 @@ class Candidate:
     def unverified_archs(self) -> bool:
         return self.kernels is not None and not self.kernels.verified
 
-    def key(self) -> tuple[Version, tuple[int, ...], bool]:
+    def key(self) -> tuple[Version, bool, tuple[int, ...], bool]:
+        """Preference (higher is better): newer release; then a build whose requirements are known
+        over one whose are not; then newer CUDA; then PyPI over a framework index."""
         cuda = tuple(int(x) for x in self.variant.cuda.split(".")) if self.variant.cuda else (0,)
-        return (self.version, cuda, self.variant.index == "pypi")
+        return (self.version, self.verified, cuda, self.variant.index == "pypi")
 
     def describe(self) -> str:
         return self.ref.describe()
@@ -242,7 +265,8 @@ def candidates(cat: Catalog, item: StackItem, request: Request, target: Target,
     """Every build of ``item``'s framework that passes the per-build checks, best first, and why
     each other build was dropped."""
     spec = item.spec if spec is None else spec
-    key = ("candidates", item.framework, str(spec), request.accelerator, request.rocm, request.cuda, target)
+    key = ("candidates", item.framework, str(spec), request.accelerator, request.rocm, request.cuda, request.strict,
+           target)
     good, rejected = memo(cat, key, lambda: _candidates(cat, item, request, target, spec))
     return list(good), list(rejected)
 
@@ -261,7 +285,7 @@ def _candidates(cat: Catalog, item: StackItem, request: Request, target: Target,
             found = _check(cat, fw, release, v, rel, request, target, accelerators)
             if isinstance(found, Passed):
                 floors = {fam: driver.floor_of(cat, v, fam) for fam in ("linux", "windows")}
-                good.append(Candidate(cat, fw, release, v, target, floors, found.verdict, found.jit, found.kernels))
+                good.append(Candidate(cat, fw, release, v, target, floors, found))
             else:
                 rejected.append(Rejection(BuildRef(fw.name, fw.distribution, release.version, v.name, v.cuda), found))
     good.sort(key=Candidate.key, reverse=True)
@@ -274,6 +298,22 @@ class Passed(NamedTuple):
     verdict: driver.DriverVerdict | None  # for the target's driver, when one was given
     jit: tuple[str, ...]  # GPUs that run through PTX JIT
     kernels: kernels.Kernels | None  # CUDA builds only
+    knowledge: builds.Knowledge
+    cudnn: tuple[cudnn.CudnnVerdict, ...]  # per target GPU, where the build fixes its cuDNN version
+
+
+def build_cudnn(cat: Catalog, fw: Framework, release: Release, v: Variant, platform: str,
+                python: str) -> tuple[str, str] | None:
+    """(cuDNN version, CUDA major) a CUDA build fixes: an exact nvidia-cudnn-cuXX pin in its
+    requirements, else its catalogued exact ``cudnn`` (a system cuDNN, or an index build's
+    documented one). None when it accepts a range (decided with the environment)."""
+    for req in builds.requires(cat, fw, release, v, platform, python):
+        major = libraries.library_major(cat, req.name, None) if req.name.startswith("nvidia-cudnn") else None
+        pins = [s.version for s in req.specifier if s.operator == "=="]
+        if major and len(pins) == 1 and "*" not in pins[0]:
+            return pins[0], major
+    exact = cudnn.exact_version(v.cudnn)
+    return (exact, v.cuda.split(".")[0]) if exact and v.cuda else None
 
 
 def _check(cat: Catalog, fw: Framework, release: Release, v: Variant, rel: object, request: Request,
@@ -310,13 +350,32 @@ def _check(cat: Catalog, fw: Framework, release: Release, v: Variant, rel: objec
                 jit.append(gpu.name)
         if missing:
             return NoKernels(tuple(missing), built)
+    judged: list[cudnn.CudnnVerdict] = []
+    fixed = build_cudnn(cat, fw, release, v, platform, python) if (built is not None and target.gpus) else None
+    if fixed is not None:
+        for gpu in target.gpus:
+            found = cudnn.verdict(cat, fixed[0], fixed[1], gpu.compute_capability)
+            if found.support is cudnn.Support.UNSUPPORTED:
+                return CudnnUnsupported(gpu, found)
+            judged.append(found)
     verdict = None
     family = driver_family(cat, target.os)
     if v.accelerator == "cuda" and target.driver and family:
         verdict = driver.verdict(driver.floor_of(cat, v, family), target.driver, needs_jit=bool(jit))
         if not verdict.ok:
             return DriverBelow(verdict)
-    return Passed(verdict, tuple(jit), built)
+    known = builds.knowledge(cat, fw, release, v, platform)
+    if request.strict:
+        if not known.known:
+            return Unverified("requirements", f"its exact requirements on {platform} are not catalogued ({known.reason})")
+        if built is not None and target.gpus and not built.verified:
+            return Unverified("kernels", "its kernel list is not catalogued")
+        if verdict is not None and verdict.support is driver.Support.UNPUBLISHED:
+            return Unverified("driver", f"NVIDIA publishes no {family} driver floor to check {target.driver} against")
+        unknown = [j for j in judged if j.support is cudnn.Support.UNKNOWN]
+        if unknown:
+            return Unverified("cudnn", f"cuDNN {unknown[0].cudnn}'s supported GPUs are not catalogued")
+    return Passed(verdict, tuple(jit), built, known, tuple(judged))
 
 
 def _details(cat: Catalog, fw: Framework, release: Release, v: Variant, target: Target) -> Details:
@@ -324,11 +383,6 @@ def _details(cat: Catalog, fw: Framework, release: Release, v: Variant, target: 
     libs: dict[str, SpecifierSet] = {}
     reqs = builds.requires(cat, fw, release, v, platform, python)
     notes: list[str] = []
-    if v.index != "pypi" and not v.requires and v.accelerator == "cuda" and not v.system_cuda:
-        reqs = derived_requires(cat, v, platform)
-        if reqs:
-            notes.append(f"{fw.distribution} {release.version} ({v.name}): its exact nvidia-* pins are not "
-                         f"catalogued; checked against {', '.join(str(r) for r in reqs)} (from its CUDA/cuDNN/NCCL)")
     _merge(libs, reqs)
     extra_packages, more, problem = _plugins_and_companions(cat, fw, release, v, reqs, platform, python, libs)
     if problem is None:
@@ -369,26 +423,6 @@ def _exact_pins(libs: Mapping[str, SpecifierSet]) -> dict[str, str]:
         specs = list(spec)
         if len(specs) == 1 and specs[0].operator == "==" and "*" not in specs[0].version:
             out[name] = specs[0].version
-    return out
-
-
-def derived_requires(cat: Catalog, v: Variant, platform: str) -> list[builds.Req]:
-    """GPU-library requirements implied by a CUDA build's catalogued CUDA, cuDNN and NCCL versions,
-    for framework-index builds whose exact pins are not catalogued: the CUDA X.Y runtime wheel is
-    versioned X.Y.* (where that major's runtime wheel carries a suffix), and the build pins the
-    cuDNN and NCCL wheels of its own version and CUDA major."""
-    if not v.cuda or not platform.startswith("linux"):
-        return []
-    major = v.cuda.split(".")[0]
-    suffix = libraries.suffix_of(cat, major)
-    out = []
-    info = cat.majors.get(major)
-    if info is not None and info.libraries == "suffixed":
-        out.append(builds.Req(libraries.name_in_major(cat, "nvidia-cuda-runtime", major), (),
-                              SpecifierSet(f"=={v.cuda}.*")))
-    for lib, value in (("cudnn", v.cudnn), ("nccl", v.nccl)):
-        if value and value[0].isdigit():
-            out.append(builds.Req(f"nvidia-{lib}{suffix}", (), SpecifierSet(f"=={value}")))
     return out
 
 

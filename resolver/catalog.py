@@ -140,7 +140,7 @@ class Variant(NamedTuple):
     nccl: str | None
     label: str  # the local version label of its wheels on a framework index (2.8.0+cu128)
     kernels: tuple[KernelList, ...]  # per platform; curated from documents
-    requires: tuple[str, ...]
+    requires: tuple[str, ...] | None  # an index build's Requires-Dist, curated (None: not given)
     parsed_requires: tuple[tuple, ...]  # as MetadataGroup.parsed
     unknown_requires: str | None  # why an index build's exact requirements are not catalogued
     extra: str | None
@@ -727,7 +727,7 @@ class _Builder:
                     kernels=tuple(KernelList(tuple(k["platforms"]), tuple(k["sass"]), tuple(k["ptx"]),
                                              _src(k, _src(v, _src(r, ids=ids), ids), ids), "document", k.get("note"))
                                   for k in v.get("kernels", ())),
-                    requires=tuple(v.get("requires", ())),
+                    requires=tuple(v["requires"]) if "requires" in v else None,
                     parsed_requires=self.parse_requires(v.get("requires", ())),
                     unknown_requires=v.get("unknown_requires"),
                     extra=v.get("extra"), packages=tuple(v.get("packages", ())), system_cuda=bool(v.get("system_cuda", False)),

@@ -161,7 +161,7 @@ def _compatibility(cat: Catalog, f: LockedFile) -> list[CheckFinding]:
 def _variant(cat: Catalog, fw: Framework, release: Release, version: Version, pins: Mapping[str, object],
              platform: str) -> Variant | None:
     if version.local:
-        return builds.labelled_variant(release, version.local)
+        return builds.labelled_variant(release, version.local, platform)
     gpu_libs = any(is_library(name) for name in pins)
     candidates = [v for v in release.variants if v.index == "pypi" and platform in v.pypi_default]
     preferred = [v for v in candidates if (v.accelerator == "cuda") == gpu_libs]

@@ -102,6 +102,8 @@ def cli(ctx: click.Context, catalog_dir: Path | None) -> None:
 @click.option("--driver", help="The NVIDIA driver version the machines have (a hard constraint).")
 @click.option("--cuda", help="Pin the CUDA runtime: 12 or 12.8.")
 @click.option("--detect", is_flag=True, help="Fill OS, Python, GPUs and driver from this machine.")
+@click.option("--strict", is_flag=True,
+              help="Refuse builds with unverified facts (requirements, kernels, driver floor or cuDNN support not catalogued).")
 @click.option("--json", "as_json", is_flag=True, help="Print the solution manifest (envsolve.solution/1).")
 @click.option("--out", "out", type=click.Path(file_okay=False, path_type=Path),
               help="Write the stack-level lock set into OUT/<name>/ (requirements, pylock, conda-lock, install script, Dockerfile, envsolve.json).")
@@ -113,7 +115,7 @@ def cli(ctx: click.Context, catalog_dir: Path | None) -> None:
 @click.pass_context
 def solve_cmd(ctx: click.Context, stack: str, accelerator: str | None, rocm: str | None, os_name: str | None,
               arch: str | None, python: str | None, gpu_models: tuple[str, ...], driver: str | None,
-              cuda: str | None, detect: bool, as_json: bool, out: Path | None, dry_run: bool,
+              cuda: str | None, detect: bool, strict: bool, as_json: bool, out: Path | None, dry_run: bool,
               offline: bool, allow_unhashed: tuple[str, ...]) -> None:
     """Find the newest working combination of STACK (frameworks joined by '+') for a target.
 
@@ -129,6 +131,7 @@ def solve_cmd(ctx: click.Context, stack: str, accelerator: str | None, rocm: str
     cat = _load(ctx)
     request, target = _build_request(cat, stack, accelerator, rocm, os_name, arch, python, gpu_models, driver, cuda,
                                      detect)
+    request = request._replace(strict=strict)
     result = explain.answer(cat, request, target)
     if out is not None and isinstance(result, Solution):
         _write_lock_set(cat, result, out, dry_run, offline, allow_unhashed)

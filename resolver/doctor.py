@@ -75,7 +75,7 @@ def match_build(cat: Catalog, fw: Framework, dist: Installed, installed: dict[st
     if release is None or platform is None:
         return release, None
     if parsed.local:  # torch 2.8.0+cu128, 2.8.0+cpu
-        return release, builds.labelled_variant(release, parsed.local)
+        return release, builds.labelled_variant(release, parsed.local, platform)
     plugins = [v for v in release.variants if v.packages and all(
         split_requirement(p)[0] in installed for p in v.packages)]
     if plugins:  # jax with jax-cuda12-plugin installed, tensorflow with tensorflow-metal

@@ -13,19 +13,22 @@ from typing import NamedTuple
 
 from packaging.specifiers import SpecifierSet
 
-from .candidates import (STAGES, Broken, Candidate, Clash, CudaPinMismatch, DriverBelow, LibraryClash, MajorClash,
-                         NoKernels, NoPython, Rejection, Unavailable, candidates, clashes, stage_of, usable)
+from .candidates import (STAGES, Broken, Candidate, Clash, CudaPinMismatch, CudnnUnsupported, DriverBelow, LibraryClash,
+                         MajorClash, NoKernels, NoPython, Rejection, Unavailable, Unverified, candidates, clashes,
+                         stage_of, usable)
 from .catalog import Catalog
 from .rules.driver import driver_key
 from .rules.platform import driver_family
 from .rules.target import Request, StackItem, Target
-from .solver import NoBuild, Solution, Unsolved, solve
+from .solver import (CudnnEnvUnsupported, EnvironmentDriver, EnvironmentFails, EnvironmentProblem, FloorNotMet, NoBuild,
+                     Solution, Unsolved, solve)
 
 ACCEL_WORDS = {"cuda": "CUDA", "rocm": "ROCm", "mps": "Apple GPU (MPS/Metal)", "cpu": "CPU"}
 
 
 class Cause(NamedTuple):
-    kind: str  # gpu-arch | driver | python | platform | accelerator | cuda-pin | cuda-major | library | broken | package
+    kind: str  # gpu-arch | cudnn | driver | python | platform | accelerator | cuda-pin | cuda-major | library | broken
+    #            | unverified | package
     text: str
 
 
@@ -53,7 +56,29 @@ def explain(cat: Catalog, unsolved: Unsolved, suggest: bool = True) -> Conflict:
     if isinstance(unsolved.why, NoBuild):
         return explain_empty(cat, unsolved.request, unsolved.target, unsolved.why.item, unsolved.why.rejections,
                              suggest)
+    if isinstance(unsolved.why, EnvironmentFails):
+        causes = tuple(environment_cause(p, unsolved.target) for p in unsolved.why.problems)
+        suggestions = _suggest(cat, unsolved.request, unsolved.target, list(unsolved.request.stack)) if suggest else []
+        return Conflict(unsolved.request, unsolved.target, causes[0].text, causes, tuple(suggestions))
     return explain_clash(cat, unsolved.request, unsolved.target, suggest)
+
+
+def environment_cause(problem: EnvironmentProblem, target: Target) -> Cause:
+    """A rule the whole environment breaks, in the user's terms."""
+    if isinstance(problem, FloorNotMet):
+        name = {"cudnn": "cuDNN", "nccl": "NCCL"}[problem.library]
+        return Cause("library", f"{problem.build.describe()} needs {name} {problem.wanted}, but the environment holds "
+                                f"{problem.origin}")
+    if isinstance(problem, CudnnEnvUnsupported):
+        judged = problem.verdict
+        return Cause("cudnn", f"cuDNN {judged.cudnn} (CUDA {judged.cuda_major}) supports compute capability "
+                              f"{judged.min_compute_capability} and newer; {problem.gpu.describe()} is "
+                              f"{judged.compute_capability}")
+    assert isinstance(problem, EnvironmentDriver)
+    verdict = problem.verdict
+    raised = f" (set by {problem.component})" if problem.component else ""
+    return Cause("driver", f"driver {verdict.have} is below {verdict.need}{raised}, the {verdict.floor.family} floor "
+                           f"{problem.build.describe()} needs in this environment")
 
 
 def command_line(request: Request, target: Target) -> str:
@@ -69,6 +94,8 @@ def command_line(request: Request, target: Target) -> str:
         words += ["--driver", target.driver]
     if request.cuda:
         words += ["--cuda", request.cuda]
+    if request.strict:
+        words.append("--strict")
     return " ".join(shlex.quote(w) for w in words)
 
 
@@ -100,6 +127,13 @@ def _suggest(cat: Catalog, request: Request, target: Target, stuck: Sequence[Sta
                 out.append(Suggestion("driver", f"upgrade the NVIDIA driver to >= {need} ({family}): then "
                                       + ", ".join(c.describe() for c in result.chosen) + " works",
                                       command_line(request, target._replace(driver=need))))
+    # Unverified builds, when --strict refused them.
+    if request.strict:
+        relaxed = request._replace(strict=False)
+        result = solve(cat, relaxed, target)
+        if isinstance(result, Solution):
+            out.append(Suggestion("strict", "without --strict: " + ", ".join(c.describe() for c in result.chosen)
+                                  + " works, unverified where the catalog lacks facts", command_line(relaxed, target)))
     # Another CUDA.
     if request.cuda:
         relaxed = request._replace(cuda=None)
@@ -189,6 +223,17 @@ def explain_empty(cat: Catalog, request: Request, target: Target, item: StackIte
             if any(isinstance(r.reason, NoKernels) and gpu in r.reason.gpus for r in last):
                 causes.append(Cause("gpu-arch", f"{gpu.describe()} has no kernels in any CUDA {'/'.join(majors)} "
                                                 f"build of {what}"))
+    elif stage == "cudnn":
+        for gpu in target.gpus:
+            found = [r.reason.verdict for r in last if isinstance(r.reason, CudnnUnsupported) and r.reason.gpu == gpu]
+            if found:
+                floors = sorted({f"cuDNN {v.cudnn} starts at {v.min_compute_capability}" for v in found})
+                causes.append(Cause("cudnn", f"{gpu.describe()} is not supported by the cuDNN of any {what} build with "
+                                             f"kernels for it ({'; '.join(floors[:3])})"))
+    elif stage == "unverified":
+        details = sorted({f"{r.build.describe()}: {r.reason.detail}" for r in last if isinstance(r.reason, Unverified)})
+        causes.append(Cause("unverified", f"--strict: no {what} {accel} build has every fact verified ("
+                                          + "; ".join(details[:3]) + ("; ..." if len(details) > 3 else "") + ")"))
     elif stage == "driver":
         needs = sorted({r.reason.verdict.need for r in last if isinstance(r.reason, DriverBelow) and r.reason.verdict.need},
                        key=driver_key)

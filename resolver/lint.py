@@ -14,7 +14,7 @@ from packaging.utils import canonicalize_name
 from packaging.version import Version
 
 from .catalog import Catalog, Diagnostic, Framework, Release, Variant, split_requirement
-from .rules.builds import companion_versions, platforms, requirements_for
+from .rules.builds import companion_versions, index_release, platforms, requirements_for
 
 _RUNTIME = re.compile(r"^nvidia-cuda-runtime(-cu\d+)?$")
 _CUDNN = re.compile(r"^nvidia-cudnn(-cu\d+)?$")
@@ -138,7 +138,15 @@ def _check_variant(cat: Catalog, fw: Framework, release: Release, v: Variant, py
     else:
         if not v.platforms:
             out.append(_at(cat, v.where, message="a variant from a framework index needs 'platforms'"))
-        for i, line in enumerate(v.requires):
+        harvested = index_release(cat, fw, release, v)
+        if v.requires is None and harvested is None and v.unknown_requires is None:
+            out.append(_at(cat, v.where, message=f"no requirements for this {v.index} build: harvest them (envsolve "
+                                                 f"catalog sync --index {v.index}), give 'requires:', or mark them "
+                                                 f"'unknown_requires:' with the reason"))
+        if v.unknown_requires is not None and (v.requires is not None or harvested is not None):
+            out.append(_at(cat, v.where, "unknown_requires", severity="warning",
+                           message="the requirements are known; drop unknown_requires"))
+        for i, line in enumerate(v.requires or ()):
             req = Requirement(line)
             lib = cat.libraries.get(canonicalize_name(req.name))
             pins = [s.version for s in req.specifier if s.operator == "=="]

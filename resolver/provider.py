@@ -17,9 +17,15 @@ from resolvelib import AbstractProvider
 from resolvelib.structs import Matches, RequirementInformation
 
 from .candidates import Candidate, usable
+from .rules import cudnn
+from .rules.driver import driver_key
+from .rules.libraries import library_major, versioned_by_cuda
+from .rules.platform import driver_family
+from .rules.target import Target
+from .rules.wheels import python_supported
 
 if TYPE_CHECKING:
-    from .catalog import Catalog
+    from .catalog import Catalog, Library
 
 CUDA_MAJOR = "cuda-major"
 ANY = "*"  # a library envsolve has no version list for: whatever pip picks
@@ -58,18 +64,23 @@ class EnvironmentProvider(AbstractProvider[Requirement, Choice, str]):
     order requested (so the first framework's newest working release wins), then the CUDA major,
     then the GPU libraries in name order (stable results).
 
-    Candidates of a framework come in its pool's order (newest release first, then newer CUDA,
-    then PyPI over a framework index: see :meth:`resolver.candidates.Candidate.key`). Library
-    versions come newest first among those published with a wheel for the platform and not yanked;
-    a library with no harvested version list takes the builds' exact pins, else :data:`ANY`.
+    Candidates of a framework come in its pool's order (newest release first, then known
+    requirements over unknown ones, then newer CUDA, then PyPI over a framework index: see
+    :meth:`resolver.candidates.Candidate.key`). Library versions come newest first among those
+    published with a wheel for the target's platform and Python and not yanked, leaving out cuDNN
+    releases that do not support a target GPU; a library with no harvested version list takes the
+    builds' exact pins, else :data:`ANY`. A build whose GPUs need PTX JIT with the target's driver
+    also caps the CUDA components it pulls (nvrtc, nvJitLink...) at the newest CUDA that driver fully
+    supports.
     """
 
     def __init__(self, cat: Catalog, pools: Mapping[str, Sequence[Candidate]], order: Sequence[str],
-                 platform: str) -> None:
+                 target: Target) -> None:
         self.cat = cat
         self.pools = pools
         self.order = list(order)
-        self.platform = platform
+        self.target = target
+        self.platform = target.platform
         self._versions: dict[str, list[str]] = {}
 
     def identify(self, requirement_or_candidate: Requirement | Choice) -> str:
@@ -94,12 +105,25 @@ class EnvironmentProvider(AbstractProvider[Requirement, Choice, str]):
         if name not in self._versions:
             lib = self.cat.libraries.get(name)
             if lib is not None:
-                found = [ver for ver, plats in lib.versions.items() if self.platform in plats and ver not in lib.yanked]
+                found = [ver for ver, plats in lib.versions.items()
+                         if self.platform in plats and ver not in lib.yanked and self._installable(lib, ver)]
                 self._versions[name] = sorted(found, key=Version, reverse=True)
             else:  # no harvested data: trust the exact pins the builds declare, or accept anything
                 pins = sorted({s.version for r in reqs if r.spec for s in r.spec if s.operator == "=="})
                 self._versions[name] = sorted(pins, key=Version, reverse=True) or [ANY]
         return self._versions[name]
+
+    def _installable(self, lib: Library, version: str) -> bool:
+        """A wheel of this version serves the target's Python (where the catalog has its files), and a
+        cuDNN release supports every target GPU (unless its support is not catalogued)."""
+        labels = lib.pythons.get(version, {}).get(self.platform)
+        if labels is not None and not python_supported(self.target.python, labels, lib.requires_python.get(version)):
+            return False
+        if lib.name.startswith("nvidia-cudnn") and self.target.gpus:
+            major = library_major(self.cat, lib.name, version) or ""
+            return all(cudnn.verdict(self.cat, version, major, g.compute_capability).support is not cudnn.Support.UNSUPPORTED
+                       for g in self.target.gpus)
+        return True
 
     def find_matches(self, identifier: str, requirements: Mapping[str, Iterator[Requirement]],
                      incompatibilities: Mapping[str, Iterator[Choice]]) -> Matches[Choice]:
@@ -128,6 +152,23 @@ class EnvironmentProvider(AbstractProvider[Requirement, Choice, str]):
         if not isinstance(candidate, Candidate):
             return []
         deps = [Requirement(name, spec, None) for name, spec in sorted(candidate.libs.items())]
+        cap = self._jit_cap(candidate)
+        if cap is not None:
+            deps += [Requirement(name, SpecifierSet(f"<{cap}"), None) for name in sorted(candidate.libs)
+                     if versioned_by_cuda(self.cat, name)]
         if candidate.cuda_major:
             deps.append(Requirement(CUDA_MAJOR, None, candidate.cuda_major))
         return deps
+
+    def _jit_cap(self, candidate: Candidate) -> str | None:
+        """For a build whose GPUs need PTX JIT on the target's driver: the first CUDA release (X.Y)
+        that driver does not fully support, within the build's major. None when nothing is capped."""
+        family = driver_family(self.cat, self.target.os)
+        if not (candidate.jit and self.target.driver and family and candidate.cuda_major):
+            return None
+        have = driver_key(self.target.driver)
+        beyond = sorted((tk.version for tk in self.cat.toolkits.values()
+                         if tk.major == candidate.cuda_major and family in tk.driver_min
+                         and driver_key(tk.driver_min[family]) > have),
+                        key=lambda v: tuple(int(x) for x in v.split(".")))
+        return beyond[0] if beyond else None

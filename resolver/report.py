@@ -10,8 +10,8 @@ from .explain import Conflict
 from .platforms import PYPI_INDEX as PYPI_SIMPLE
 from .rules.driver import Support
 from .rules.target import Request, Target
-from .solver import (BuildNote, DriverNote, PtxJit, Solution, SystemCuda, UnknownLibraries, UnverifiedKernels,
-                     Warning)
+from .solver import (BuildNote, CudnnUnknown, DriverNote, PtxJit, Solution, SystemCuda, UnknownLibraries,
+                     UnverifiedKernels, UnverifiedRequirements, Warning)
 
 SCHEMA = "envsolve.solution/1"
 
@@ -26,6 +26,7 @@ def _request(r: Request) -> dict[str, Any]:
         "accelerator": r.accelerator,
         "cuda": r.cuda,
         "rocm": r.rocm,
+        "strict": r.strict,
     }
 
 
@@ -45,16 +46,31 @@ def warning_text(sol: Solution, w: Warning) -> str:
     t = sol.target
     if isinstance(w, UnknownLibraries):
         return f"no version list for {', '.join(w.names)} (run `envsolve catalog sync`); left to pip"
+    if isinstance(w, UnverifiedRequirements):
+        index = next((c.variant.index for c in sol.chosen if c.ref == w.build), "")
+        harvest = f"; `envsolve catalog sync --index {index}` harvests them" if index.startswith("https://") else ""
+        return (f"UNVERIFIED: {w.build.describe()}: its exact requirements on {t.platform} are not catalogued "
+                f"({w.reason}): the GPU libraries it pulls were not checked against the rest of the environment"
+                f"{harvest}; --strict refuses such builds")
+    if isinstance(w, CudnnUnknown):
+        return (f"cuDNN {w.cudnn} (CUDA {w.cuda_major}): the GPUs it supports are not catalogued; "
+                f"{', '.join(w.gpus)} not verified")
     if isinstance(w, UnverifiedKernels):
         return (f"{w.build.describe()}: its kernel list is not catalogued; GPU support was checked against what "
                 f"CUDA {w.build.cuda} can build")
     if isinstance(w, PtxJit):
         return f"{w.build.describe()}: {', '.join(w.gpus)} run(s) through PTX JIT (slow first start; needs the full driver floor)"
     if isinstance(w, DriverNote):
+        if w.verdict.support is Support.UNPUBLISHED and w.verdict.floor.published:
+            return (f"{w.build.describe()}: NVIDIA publishes no full {w.verdict.floor.family} driver floor for CUDA "
+                    f"{w.build.cuda}; PTX JIT on driver {t.driver} was not checked")
         if w.verdict.support is Support.UNPUBLISHED:
             return (f"{w.build.describe()}: no {w.verdict.floor.family} driver floor is catalogued for CUDA "
                     f"{w.build.cuda} (NVIDIA's table has none); driver {t.driver} was not checked")
-        return (f"{w.build.describe()}: driver {t.driver} is below CUDA {w.build.cuda}'s {w.verdict.floor.full}; "
+        own = next(c.floors[w.verdict.floor.family].full for c in sol.chosen if c.ref == w.build)
+        raised = sol.system.newest_component if w.verdict.floor.full != own else None
+        why = f"the full floor {raised} sets" if raised else f"CUDA {w.build.cuda}'s"
+        return (f"{w.build.describe()}: driver {t.driver} is below {why} {w.verdict.floor.full or '(not published)'}; "
                 f"it works through minor-version compatibility (no PTX JIT)")
     if isinstance(w, SystemCuda):
         return f"{w.build.describe()}: needs a system install of CUDA {w.build.cuda} and cuDNN {w.cudnn}"
@@ -72,7 +88,7 @@ def system_facts(sol: Solution) -> dict[str, Any]:
         "cudnn": s.cudnn,
         "nccl": s.nccl,
         "driver_min": {family: {"full": f.full, "minor_compat": f.compat} for family, f in s.driver_min.items()},
-        "driver_relies_on": {c.fw.name: c.relies_on.support.value for c in sol.chosen if c.relies_on},
+        "driver_relies_on": {name: v.support.value for name, v in sol.relies_on.items()},
         "compute_capabilities": list(s.compute_capabilities),
         "ptx": list(s.ptx),
         "gpu_support": {k: list(v) for k, v in s.gpu_support.items()},
@@ -90,9 +106,10 @@ def manifest(result: Solution | Conflict, catalog_digest: str | None = None) -> 
         "target": _target(result.target),
     }
     if isinstance(result, Solution):
+        unverified = unverified_packages(result)
         out["packages"] = [
             {"name": p.name, "version": p.version, "role": p.role, "variant": p.variant, "index": _index(p.index),
-             "extras": list(p.extras)}
+             "extras": list(p.extras), "verified": p.name not in unverified}
             for p in result.packages
         ]
         out["system"] = system_facts(result)
@@ -107,6 +124,16 @@ def manifest(result: Solution | Conflict, catalog_digest: str | None = None) -> 
             "causes": [{"kind": c.kind, "text": c.text} for c in result.causes],
             "suggestions": [{"kind": s.kind, "text": s.text, "command": s.command} for s in result.suggestions],
         }
+    return out
+
+
+def unverified_packages(sol: Solution) -> set[str]:
+    """Packages of builds whose exact requirements are not catalogued (the build and what it brings)."""
+    out = set()
+    for cand in sol.chosen:
+        if not cand.verified:
+            out.add(cand.fw.distribution)
+            out.update(p.name for p in cand.extra_packages)
     return out
 
 
@@ -134,13 +161,15 @@ def format_solution(sol: Solution) -> str:
         head += f" (GPUs: {gpus}; driver: {t.driver or 'not given'})"
     lines = [head, ""]
     width = max(len(p.name) for p in sol.packages)
+    unverified = unverified_packages(sol)
     for p in sol.packages:
         if p.role == "gpu-library":
             continue
         variant = p.variant or ""
         where = "PyPI" if p.index == "pypi" else p.index
         extras = f"[{','.join(p.extras)}]" if p.extras else ""
-        lines.append(f"  {(p.name + extras).ljust(width + 10)} {p.version:12} {variant:10} {where}")
+        flag = "  (unverified)" if p.name in unverified else ""
+        lines.append(f"  {(p.name + extras).ljust(width + 10)} {p.version:12} {variant:10} {where}{flag}")
     if sol.libraries:
         libs = [f"{p.name} {p.version}" for p in sol.libraries]
         lines.append("  GPU libraries:")

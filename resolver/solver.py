@@ -19,12 +19,15 @@ from __future__ import annotations
 
 from typing import NamedTuple, Union
 
+from packaging.specifiers import SpecifierSet
+
 from .candidates import (BuildRef, Candidate, Package, Rejection, Unavailable, candidates, clashes, usable)
 from .catalog import Catalog
 from .provider import ANY, EnvironmentProvider, LibraryPin, Requirement
-from .rules import driver, kernels
+from .rules import cudnn, driver, kernels
+from .rules import libraries as libraries_of
 from .rules.platform import driver_family
-from .rules.target import Request, StackItem, Target
+from .rules.target import GpuTarget, Request, StackItem, Target
 
 MAX_ROUNDS = 20000
 
@@ -55,10 +58,48 @@ class SystemCuda(NamedTuple):
 
 
 class BuildNote(NamedTuple):
-    text: str  # a note from a build's details (derived pins, a companion matched by range)
+    text: str  # a note from a build's details (a companion matched by range)
 
 
-Warning = Union[UnknownLibraries, UnverifiedKernels, PtxJit, DriverNote, SystemCuda, BuildNote]
+class UnverifiedRequirements(NamedTuple):
+    build: BuildRef
+    reason: str  # why its exact requirements are not catalogued; nothing was invented for it
+
+
+class CudnnUnknown(NamedTuple):
+    cudnn: str
+    cuda_major: str
+    gpus: tuple[str, ...]  # whose support by that cuDNN is not catalogued
+
+
+Warning = Union[UnknownLibraries, UnverifiedRequirements, UnverifiedKernels, PtxJit, DriverNote, CudnnUnknown,
+                SystemCuda, BuildNote]
+
+
+class FloorNotMet(NamedTuple):
+    """A build's cuDNN or NCCL floor does not hold for the version the environment holds."""
+
+    build: BuildRef
+    library: str  # cudnn | nccl
+    wanted: str  # the build's specifier
+    have: str  # the environment's version
+    origin: str  # where that version comes from
+
+
+class CudnnEnvUnsupported(NamedTuple):
+    gpu: GpuTarget
+    verdict: cudnn.CudnnVerdict
+
+
+class EnvironmentDriver(NamedTuple):
+    """The driver is below the floor the environment needs (its newest CUDA component included)."""
+
+    build: BuildRef
+    verdict: driver.DriverVerdict
+    component: str | None  # the library that raised the floor, when one did
+
+
+EnvironmentProblem = Union[FloorNotMet, CudnnEnvUnsupported, EnvironmentDriver]
 
 
 class SystemFacts(NamedTuple):
@@ -70,7 +111,8 @@ class SystemFacts(NamedTuple):
     cudnn: str | None
     nccl: str | None
     driver_family: str | None  # whose driver table applies on the target
-    driver_min: dict[str, driver.DriverFloor]  # family -> the environment's floor
+    driver_min: dict[str, driver.DriverFloor]  # family -> the environment's floor (newest CUDA component included)
+    newest_component: str | None  # "nvidia-cuda-nvrtc-cu12==12.9.86" when a library raised the full floor
     compute_capabilities: tuple[str, ...]  # SASS targets every build with a catalogued list ships
     ptx: tuple[str, ...]  # PTX targets some build ships
     gpu_support: dict[str, tuple[str, ...]]  # "sass"/"ptx" -> compute capabilities (kernels.support_table)
@@ -83,6 +125,7 @@ class Solution(NamedTuple):
     libraries: tuple[Package, ...]
     warnings: tuple[Warning, ...]
     system: SystemFacts
+    relies_on: dict[str, driver.DriverVerdict]  # per framework, when a driver was given (environment floor)
 
     @property
     def packages(self) -> tuple[Package, ...]:
@@ -108,10 +151,16 @@ class NoCombination(NamedTuple):
     frameworks: tuple[str, ...]
 
 
+class EnvironmentFails(NamedTuple):
+    """The best combination breaks a rule that holds for the whole environment."""
+
+    problems: tuple[EnvironmentProblem, ...]
+
+
 class Unsolved(NamedTuple):
     request: Request
     target: Target
-    why: NoBuild | NoCombination
+    why: NoBuild | NoCombination | EnvironmentFails
 
 
 def pools_for(cat: Catalog, request: Request, target: Target) -> tuple[dict[str, list[Candidate]], NoBuild | None]:
@@ -157,7 +206,7 @@ def solve(cat: Catalog, request: Request, target: Target) -> Solution | Unsolved
 
     root = [Requirement(name, None, None) for name in names]
     resolver: Resolver[Requirement, Candidate | LibraryPin, str] = Resolver(
-        EnvironmentProvider(cat, pools, names, target.platform), BaseReporter())  # type: ignore[arg-type]
+        EnvironmentProvider(cat, pools, names, target), BaseReporter())  # type: ignore[arg-type]
     try:
         result = resolver.resolve(root, max_rounds=MAX_ROUNDS)
     except (ResolutionImpossible, ResolutionTooDeep):
@@ -165,22 +214,89 @@ def solve(cat: Catalog, request: Request, target: Target) -> Solution | Unsolved
     chosen = tuple(c for name in names for c in [result.mapping[name]] if isinstance(c, Candidate))
     pins = sorted((v for v in result.mapping.values() if isinstance(v, LibraryPin)), key=lambda p: p.name)
     libraries = tuple(Package(p.name, p.version, "gpu-library", None, "pypi") for p in pins if p.version != ANY)
+    system = system_facts(cat, target, chosen, libraries)
+    problems, relies_on, env_notes = environment_check(cat, target, chosen, libraries, system)
+    if problems:
+        return Unsolved(request, target, EnvironmentFails(tuple(problems)))
     warnings: list[Warning] = []
     unknown = tuple(p.name for p in pins if p.version == ANY)
     if unknown:
         warnings.append(UnknownLibraries(unknown))
     for cand in chosen:
         warnings.extend(BuildNote(note) for note in cand.notes)
+        if not cand.verified:
+            warnings.append(UnverifiedRequirements(cand.ref, cand.knowledge.reason or "not catalogued"))
         if cand.unverified_archs and target.gpus:
             warnings.append(UnverifiedKernels(cand.ref))
         if cand.jit:
             warnings.append(PtxJit(cand.ref, cand.jit))
-        if cand.relies_on is not None and cand.relies_on.support in (driver.Support.UNPUBLISHED,
-                                                                     driver.Support.MINOR_COMPAT):
-            warnings.append(DriverNote(cand.ref, cand.relies_on))
+        verdict = relies_on.get(cand.fw.name)
+        if verdict is not None and verdict.support in (driver.Support.UNPUBLISHED, driver.Support.MINOR_COMPAT):
+            warnings.append(DriverNote(cand.ref, verdict))
+        unknown_cudnn = tuple(v for v in cand.cudnn if v.support is cudnn.Support.UNKNOWN)
+        if unknown_cudnn:
+            warnings.append(CudnnUnknown(unknown_cudnn[0].cudnn, unknown_cudnn[0].cuda_major,
+                                         tuple(g.describe() for g in target.gpus)))
         if cand.variant.system_cuda:
             warnings.append(SystemCuda(cand.ref, cand.variant.cudnn))
-    return Solution(request, target, chosen, libraries, tuple(warnings), system_facts(cat, target, chosen, libraries))
+    warnings.extend(env_notes)
+    return Solution(request, target, chosen, libraries, tuple(dict.fromkeys(warnings)), system, relies_on)
+
+
+def environment_check(cat: Catalog, target: Target, chosen: tuple[Candidate, ...], libraries: tuple[Package, ...],
+                      system: SystemFacts
+                      ) -> tuple[list[EnvironmentProblem], dict[str, driver.DriverVerdict], list[Warning]]:
+    """The rules that hold for the whole environment, not one build: every build's cuDNN/NCCL floor
+    holds for the cuDNN/NCCL the environment ends up with; its cuDNN supports every GPU; and the
+    driver meets the floor set by the newest CUDA component present (nvrtc/nvJitLink X.Y need the
+    X.Y driver for PTX JIT), not only each build's own CUDA. Returns (problems, the driver verdict
+    per framework when a driver was given, warnings)."""
+    problems: list[EnvironmentProblem] = []
+    notes: list[Warning] = []
+    libs = {p.name: p.version for p in libraries}
+    for kind in ("cudnn", "nccl"):
+        have, origin = _environment_version(chosen, libs, kind)
+        if have is None:
+            continue
+        for cand in chosen:
+            wanted = getattr(cand.variant, kind)
+            if wanted and not wanted[0].isdigit() and not SpecifierSet(wanted).contains(have, prereleases=True):
+                problems.append(FloorNotMet(cand.ref, kind, wanted, have, origin))
+    cudnn_lib = next((n for n in libs if n.startswith("nvidia-cudnn")), None)
+    if cudnn_lib is not None and target.gpus:
+        major = libraries_of.library_major(cat, cudnn_lib, libs[cudnn_lib])
+        for gpu in target.gpus:
+            found = cudnn.verdict(cat, libs[cudnn_lib], major or "", gpu.compute_capability)
+            if found.support is cudnn.Support.UNSUPPORTED:
+                problems.append(CudnnEnvUnsupported(gpu, found))
+            elif found.support is cudnn.Support.UNKNOWN:
+                notes.append(CudnnUnknown(found.cudnn, found.cuda_major, tuple(g.describe() for g in target.gpus)))
+    relies_on: dict[str, driver.DriverVerdict] = {}
+    family = system.driver_family
+    floor = system.driver_min.get(family) if family else None
+    if target.driver and family:
+        for cand in chosen:
+            if cand.variant.accelerator != "cuda":
+                continue
+            own = cand.floors[family]
+            env = floor if floor is not None else own
+            verdict = driver.verdict(env if own.published else own, target.driver, needs_jit=bool(cand.jit))
+            if not verdict.ok:
+                problems.append(EnvironmentDriver(cand.ref, verdict, system.newest_component))
+            relies_on[cand.fw.name] = verdict
+    return problems, relies_on, notes
+
+
+def _environment_version(chosen: tuple[Candidate, ...], libs: dict[str, str], kind: str) -> tuple[str | None, str]:
+    """The cuDNN or NCCL version the environment holds: its pip library, else a build's exact one."""
+    lib = next((n for n in libs if n.startswith(f"nvidia-{kind}")), None)
+    if lib is not None:
+        return libs[lib], f"{lib}=={libs[lib]}"
+    for cand in chosen:
+        value = getattr(cand.variant, kind)
+        if value and value[0].isdigit():
+            return value, f"{cand.describe()}'s {kind} {value}"
+    return None, ""
 
 
 def system_facts(cat: Catalog, target: Target, chosen: tuple[Candidate, ...],
@@ -193,11 +309,19 @@ def system_facts(cat: Catalog, target: Target, chosen: tuple[Candidate, ...],
         cudnn = next((c.variant.cudnn for c in chosen if c.variant.cudnn), None)
     if nccl is None:
         nccl = next((c.variant.nccl for c in chosen if c.variant.nccl), None)
+    components = [(f"{p.name}=={p.version}", cuda) for p in libraries
+                  for cuda in [libraries_of.cuda_version_of(cat, p.name, p.version)] if cuda]
     floors = {}
+    raised: str | None = None
     for family in ("linux", "windows"):
-        floor = driver.combined((c.floors[family] for c in chosen), family)
+        own = driver.combined((c.floors[family] for c in chosen), family)
+        parts = [c.floors[family] for c in chosen] + [driver.component_floor(cat, cuda, family) for _, cuda in components]
+        floor = driver.combined(parts, family) if own.published else own
         if floor.published:
             floors[family] = floor
+        if floor.full and own.full and driver.driver_key(floor.full) > driver.driver_key(own.full):
+            top = max(components, key=lambda item: tuple(int(x) for x in item[1].split(".")))
+            raised = raised or top[0]
     covered: set[str] | None = None
     cuda_builds = [c.kernels for c in chosen if c.kernels is not None]
     for c in chosen:
@@ -211,6 +335,7 @@ def system_facts(cat: Catalog, target: Target, chosen: tuple[Candidate, ...],
         nccl=nccl,
         driver_family=driver_family(cat, target.os),
         driver_min=floors,
+        newest_component=raised,
         compute_capabilities=tuple(sorted(covered or (), key=kernels.arch_sort_key)),
         ptx=tuple(sorted({a for k in cuda_builds for a in k.ptx}, key=kernels.arch_sort_key)),
         gpu_support=kernels.support_table(cat, cuda_builds) if cuda_builds else {"sass": (), "ptx": ()},

@@ -128,7 +128,7 @@ def run(cat: Catalog, src: Source, current: dict[str, bytes], only: list[str] | 
                 name = f"{data['project']}.yaml"
                 out[name] = render(data)
                 changes.append(_diff(name, current.get(name), data, "releases", "version"))
-            extra = [req.split(";")[0] for _, _, v in iter_variants(cat) for req in v.requires]
+            extra = [req.split(";")[0] for _, _, v in iter_variants(cat) for req in v.requires or ()]
             names = library_names(harvested, [_name(r) for r in extra])
             libs = list(pool.map(lambda n: harvest_library(src, n), names))
             data = {

@@ -32,14 +32,14 @@ def _pools(cat, request):
 def test_provider_prefers_requested_frameworks_in_order_then_the_cuda_major_then_libraries(cat):
     request = Request((StackItem("tensorflow", SpecifierSet(), "tf"), StackItem("pytorch", SpecifierSet(), "torch")),
                       "cuda", None, None)
-    provider = EnvironmentProvider(cat, _pools(cat, request), ["tensorflow", "pytorch"], "linux-x86_64")
+    provider = EnvironmentProvider(cat, _pools(cat, request), ["tensorflow", "pytorch"], LINUX)
     ranks = sorted(["nvidia-nccl-cu12", CUDA_MAJOR, "pytorch", "nvidia-cudnn-cu12", "tensorflow"],
                    key=lambda i: provider.get_preference(i, {}, {}, {}, []))
     assert ranks == ["tensorflow", "pytorch", CUDA_MAJOR, "nvidia-cudnn-cu12", "nvidia-nccl-cu12"]
 
 
 def test_provider_offers_published_library_versions_newest_first_within_every_demand(cat):
-    provider = EnvironmentProvider(cat, {}, [], "linux-x86_64")
+    provider = EnvironmentProvider(cat, {}, [], LINUX)
     reqs = [Requirement("nvidia-nccl-cu12", SpecifierSet(">=2.20"), None),
             Requirement("nvidia-nccl-cu12", SpecifierSet("<2.27"), None)]
     matches = list(provider.find_matches("nvidia-nccl-cu12", {"nvidia-nccl-cu12": iter(reqs)}, {"nvidia-nccl-cu12": iter(())}))
@@ -54,7 +54,7 @@ def test_provider_offers_published_library_versions_newest_first_within_every_de
 
 def test_provider_drives_resolvelib_on_its_own(cat):
     request = Request((StackItem("pytorch", SpecifierSet(), "torch"),), "cuda", None, None)
-    provider = EnvironmentProvider(cat, _pools(cat, request), ["pytorch"], "linux-x86_64")
+    provider = EnvironmentProvider(cat, _pools(cat, request), ["pytorch"], LINUX)
     result = Resolver(provider, BaseReporter()).resolve([Requirement("pytorch", None, None)])
     assert result.mapping["pytorch"].describe() == "torch 2.8.0 (cu128)"
     assert result.mapping[CUDA_MAJOR] == MajorChoice("12")

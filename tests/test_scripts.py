@@ -91,4 +91,4 @@ def test_both_installers_carry_the_floors_the_manifest_records(tmp_path, envsolv
     # The check the script makes accepts 472.12 (>= the compat floor, no PTX-only GPU).
     check = driver.DriverFloor("windows", floor["full"], floor["minor_compat"])
     assert driver.verdict(check, "472.12").support is driver.Support.MINOR_COMPAT
-    assert "if (-not $jit -and $compat -and $driver -ge [version]$compat)" in ps1
+    assert "if ($compat -and $driver -ge [version]$compat) {" in ps1 and "if (-not $jit) {" in ps1

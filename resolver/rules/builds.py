@@ -68,9 +68,23 @@ def pypi_release(cat: Catalog, fw: Framework, release: Release) -> PypiRelease |
     return project.releases.get(release.version) if project else None
 
 
+def index_release(cat: Catalog, fw: Framework, release: Release, variant: Variant) -> PypiRelease | None:
+    """What the catalog harvested (or generated from the framework's release files) for an index
+    build: the release ``<version>+<label>`` of the framework's project on the variant's index."""
+    if variant.index == "pypi":
+        return None
+    project = cat.indexed.get((variant.index.rstrip("/"), fw.distribution))
+    return project.releases.get(f"{release.version}+{variant.label}") if project else None
+
+
 def platforms(cat: Catalog, fw: Framework, release: Release, variant: Variant) -> tuple[str, ...]:
-    """Platforms this build installs on."""
+    """Platforms this build installs on: where its wheels' metadata is catalogued (PyPI builds, and
+    index builds that were harvested), else the curated list."""
     if variant.index != "pypi":
+        harvested = index_release(cat, fw, release, variant)
+        if harvested is not None and harvested.metadata:
+            present = {p for g in harvested.metadata for p in g.platforms}
+            return tuple(p for p in PLATFORMS if p in present)
         return variant.platforms
     rel = pypi_release(cat, fw, release)
     if rel is None:
@@ -86,8 +100,12 @@ def pythons(cat: Catalog, fw: Framework, release: Release, variant: Variant, pla
     CPython versions as the release's PyPI wheels on that platform (or on any platform, when PyPI
     has none for it): the projects build both from one matrix.
     """
-    if variant.index != "pypi" and variant.python:
-        return variant.python
+    if variant.index != "pypi":
+        harvested = index_release(cat, fw, release, variant)
+        if harvested is not None and harvested.pythons.get(platform):
+            return harvested.pythons[platform]
+        if variant.python:
+            return variant.python
     return memo(cat, ("pythons", fw.name, release.version, variant.index == "pypi", platform),
                 lambda: _pythons(cat, fw, release, variant, platform))
 
@@ -102,12 +120,41 @@ def _pythons(cat: Catalog, fw: Framework, release: Release, variant: Variant, pl
     return found
 
 
+class Knowledge(NamedTuple):
+    """Whether a build's exact requirements on a platform are catalogued, and from where."""
+
+    known: bool
+    origin: str  # "pypi" | "index" (harvested) | "release-files" (generated) | "curated" | "unknown"
+    reason: str | None  # why not, when unknown
+
+
+def knowledge(cat: Catalog, fw: Framework, release: Release, variant: Variant, platform: str) -> Knowledge:
+    """Are this build's exact requirements on ``platform`` catalogued? PyPI builds: from their wheels'
+    metadata. Index builds: harvested from the index (or generated from the framework's release
+    files), else curated ``requires``; otherwise unknown, with the catalog's reason."""
+    if variant.index == "pypi":
+        return Knowledge(True, "pypi", None)
+    harvested = index_release(cat, fw, release, variant)
+    if harvested is not None and any(platform in g.platforms for g in harvested.metadata):
+        project = cat.indexed.get((variant.index.rstrip("/"), fw.distribution))
+        generated = project is not None and not any(s.startswith("https://") for s in project.source)
+        return Knowledge(True, "release-files" if generated else "index", None)
+    if variant.requires is not None:
+        return Knowledge(True, "curated", None)
+    return Knowledge(False, "unknown", variant.unknown_requires or "not catalogued")
+
+
 def requires(cat: Catalog, fw: Framework, release: Release, variant: Variant, platform: str,
              python: str = "3.12") -> list[Req]:
     """The requirements this build's wheel declares on ``platform`` (markers evaluated, extras
-    of the variant applied). For framework-index builds: the curated ``requires``."""
+    of the variant applied). For framework-index builds: harvested or curated; none when unknown
+    (see :func:`knowledge`: nothing is invented)."""
     extras = (variant.extra,) if variant.extra else ()
     if variant.index != "pypi":
+        harvested = index_release(cat, fw, release, variant)
+        group = next((g for g in harvested.metadata if platform in g.platforms), None) if harvested else None
+        if group is not None:
+            return requirements_for(cat, group.parsed, platform, python, extras)
         return requirements_for(cat, variant.parsed_requires, platform, python, extras)
     rel = pypi_release(cat, fw, release)
     if rel is None:
@@ -129,11 +176,16 @@ def metadata_requires(cat: Catalog, name: str, version: str, platform: str, pyth
     return requirements_for(cat, group.parsed, platform, python, extras) if group else []
 
 
-def labelled_variant(release: Release, local: str) -> Variant | None:
-    """The build a local version label names: 2.8.0+cu128 -> cu128, +rocm6.1 -> rocm6.1, and +cpu
-    -> the framework index's CPU build where the release has one."""
+def labelled_variant(release: Release, local: str, platform: str | None = None) -> Variant | None:
+    """The build a local version label names (2.8.0+cu128 -> the cu128 build, +cpu -> the CPU build
+    of the framework's index): on ``platform`` when given, preferring the framework index's build
+    (a wheel with a local label comes from there)."""
     label = local.replace("_", ".")
-    return release.variant("cpu-index" if label == "cpu" and release.variant("cpu-index") else label)
+    found = [v for v in release.variants if v.label == label and (platform is None or platform in
+                                                                    (v.platforms if v.index != "pypi" else v.pypi_default))]
+    if not found:
+        found = [v for v in release.variants if v.label == label]
+    return min(found, key=lambda v: v.index == "pypi") if found else None
 
 
 def companion_versions(cat: Catalog, fw: Framework, version: str, companion: str, exact: bool = True) -> list[str]:

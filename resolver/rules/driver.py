@@ -69,13 +69,15 @@ def lowest_usable(floor: DriverFloor, needs_jit: bool) -> str | None:
 
 def verdict(floor: DriverFloor, have: str, needs_jit: bool = False) -> DriverVerdict:
     """Does driver ``have`` run a build with ``floor``? Full support first, then minor-version
-    compatibility (not when PTX must be JIT-compiled), else below; no floor: unpublished."""
+    compatibility (not when PTX must be JIT-compiled), else below. No floor at all, or PTX JIT
+    needed where only the minor-version floor is published (CUDA 13 on Windows): unpublished, which
+    callers say rather than pass silently."""
     if not floor.published:
         support = Support.UNPUBLISHED
     elif floor.full and driver_key(have) >= driver_key(floor.full):
         support = Support.FULL
-    elif floor.compat and not needs_jit and driver_key(have) >= driver_key(floor.compat):
-        support = Support.MINOR_COMPAT
+    elif floor.compat and driver_key(have) >= driver_key(floor.compat):
+        support = Support.MINOR_COMPAT if not needs_jit else (Support.UNPUBLISHED if not floor.full else Support.BELOW)
     else:
         support = Support.BELOW
     return DriverVerdict(support, have, floor, needs_jit)
@@ -102,3 +104,14 @@ def combined(floors: Iterable[DriverFloor], family: str) -> DriverFloor:
     compats = [f.compat for f in items if f.compat]
     return DriverFloor(family, max(fulls, key=driver_key) if fulls else None,
                        max(compats, key=driver_key) if compats else None)
+
+
+def component_floor(cat: Catalog, cuda: str, family: str) -> DriverFloor:
+    """The floor a CUDA component of release ``cuda`` (X.Y) sets in an environment: its toolkit's
+    full floor (PTX JIT through nvrtc/nvJitLink X.Y needs it) and its major's minor-version floor.
+    Both None when the catalog has no such toolkit."""
+    toolkit = cat.toolkits.get(cuda)
+    major = cat.majors.get(cuda.split(".")[0])
+    full = toolkit.driver_min.get(family) if toolkit else None
+    compat = major.minor_compat_driver.get(family) if (major and toolkit) else None
+    return DriverFloor(family, full, compat or full)

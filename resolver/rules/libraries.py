@@ -74,6 +74,21 @@ def library_major(cat: Catalog, name: str, version: str | None) -> str | None:
     return None
 
 
+def versioned_by_cuda(cat: Catalog, name: str) -> bool:
+    """Does library ``name`` carry the CUDA version as its own (nvidia-cuda-nvrtc-cu12, nvidia-nvjitlink)?"""
+    return re.sub(r"-cu\d+$", "", name) in cat.library_naming.versioned_by_cuda
+
+
+def cuda_version_of(cat: Catalog, name: str, version: str) -> str | None:
+    """The CUDA release (X.Y) a library version carries as its own version, for the toolkit
+    libraries versioned like CUDA (cuda.yaml ``versioned_by_cuda``): nvidia-cuda-nvrtc-cu12 12.9.86
+    -> 12.9, nvidia-nvjitlink 13.0.88 -> 13.0; None for others (nvidia-cublas, cuDNN, NCCL)."""
+    parts = version.split(".")
+    if not versioned_by_cuda(cat, name) or len(parts) < 2 or not all(p.isdigit() for p in parts[:2]):
+        return None
+    return f"{int(parts[0])}.{int(parts[1])}"
+
+
 def cuda_majors(cat: Catalog, pins: Iterable[tuple[str, str | None]]) -> dict[str, list[str]]:
     """CUDA major -> the "name==version" pins of GPU-library wheels that belong to it, from
     (name, version) pairs; more than one key means two majors side by side."""

@@ -54,6 +54,7 @@ class Request(NamedTuple):
     accelerator: str  # cuda | rocm | mps | cpu
     rocm: str | None  # a ROCm version pin, e.g. "6.4"
     cuda: str | None  # a CUDA pin: "12" or "12.8"
+    strict: bool = False  # refuse builds whose requirements, kernels or driver floor are not verified
 
     def describe(self) -> str:
         return " + ".join(item.describe() for item in self.stack)

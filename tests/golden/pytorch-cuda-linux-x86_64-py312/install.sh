@@ -32,9 +32,15 @@ check_gpu() {
   driver=$(nvidia-smi --query-gpu=driver_version --format=csv,noheader | head -n 1 | tr -d ' ') \
     || fail 'nvidia-smi could not read the driver version'
   [ -n "$full" ] && version_ge "$driver" "$full" && return 0
-  if [ "$jit" = no ] && [ -n "$compat" ] && version_ge "$driver" "$compat"; then
-    printf 'install.sh: driver %s is below %s; relying on CUDA minor-version compatibility (no PTX JIT)\n' "$driver" "$full" >&2
-    return 0
+  if [ -n "$compat" ] && version_ge "$driver" "$compat"; then
+    if [ "$jit" = no ]; then
+      printf 'install.sh: driver %s is below %s; relying on CUDA minor-version compatibility (no PTX JIT)\n' "$driver" "${full:-the full floor}" >&2
+      return 0
+    fi
+    if [ -z "$full" ]; then
+      printf 'install.sh: NVIDIA publishes no full linux driver floor for this CUDA; PTX JIT on driver %s was not checked\n' "$driver" >&2
+      return 0
+    fi
   fi
   if [ "$jit" = yes ]; then
     fail "NVIDIA driver $driver is below ${full:-$compat}, the lowest this environment can use with a GPU that needs PTX JIT; install a driver >= ${full:-$compat}"

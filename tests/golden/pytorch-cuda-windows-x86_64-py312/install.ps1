@@ -24,9 +24,15 @@ function Test-Gpu {
   }
   $driver = [version]("$(& nvidia-smi --query-gpu=driver_version --format=csv,noheader | Select-Object -First 1)".Trim())
   if ($full -and $driver -ge [version]$full) { return }
-  if (-not $jit -and $compat -and $driver -ge [version]$compat) {
-    Write-Warning "driver $driver is below $full; relying on CUDA minor-version compatibility (no PTX JIT)"
-    return
+  if ($compat -and $driver -ge [version]$compat) {
+    if (-not $jit) {
+      Write-Warning "driver $driver is below $(if ($full) { $full } else { 'the full floor' }); relying on CUDA minor-version compatibility (no PTX JIT)"
+      return
+    }
+    if (-not $full) {
+      Write-Warning "NVIDIA publishes no full windows driver floor for this CUDA; PTX JIT on driver $driver was not checked"
+      return
+    }
   }
   $best = if ($full) { $full } else { $compat }
   if ($jit) { throw "NVIDIA driver $driver is below $best, the lowest this environment can use with a GPU that needs PTX JIT; install a driver >= $best" }
