@@ -10,6 +10,7 @@ why two builds cannot share an environment.
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Iterable, Iterator, Mapping
 from typing import NamedTuple, Union
 
@@ -215,14 +216,22 @@ class Candidate:
     def key(self) -> tuple[Version, bool, tuple[int, ...], bool]:
         """Preference (higher is better): newer release; then a build whose requirements are known
         over one whose are not; then newer CUDA; then PyPI over a framework index."""
-        cuda = tuple(int(x) for x in self.variant.cuda.split(".")) if self.variant.cuda else (0,)
-        return (self.version, self.verified, cuda, self.variant.index == "pypi")
+        return (self.version, self.verified, _runtime_version(self.variant), self.variant.index == "pypi")
 
     def describe(self) -> str:
         return self.ref.describe()
 
     def __repr__(self) -> str:
         return f"Candidate({self.describe()})"
+
+
+def _runtime_version(v: Variant) -> tuple[int, ...]:
+    """The accelerator runtime's version for ordering builds: CUDA 12.8 -> (12, 8), ROCm 7.14 (from
+    the label rocm7.14) -> (7, 14); (0,) for CPU builds."""
+    if v.cuda:
+        return tuple(int(x) for x in v.cuda.split("."))
+    digits = re.findall(r"\d+", v.label) if v.accelerator == "rocm" else []
+    return tuple(int(d) for d in digits) or (0,)
 
 
 # ---- per-build checks --------------------------------------------------------------------------
@@ -387,7 +396,20 @@ def _details(cat: Catalog, fw: Framework, release: Release, v: Variant, target: 
     extra_packages, more, problem = _plugins_and_companions(cat, fw, release, v, reqs, platform, python, libs)
     if problem is None:
         problem = _expand_metapackages(cat, libs, reqs, platform, python)
+    if problem is None:
+        problem = _uninstallable_library(cat, libs, platform, python)
     return Details(libs, _exact_pins(libs), tuple(extra_packages), tuple(notes + more), problem)
+
+
+def _uninstallable_library(cat: Catalog, libs: Mapping[str, SpecifierSet], platform: str, python: str) -> Unavailable | None:
+    """A GPU library the build needs with no published version in its range that has a wheel for the
+    target (tensorflow[and-cuda] 2.14 pins tensorrt 8.5.3.1, whose wheels stop at cp310)."""
+    for name, spec in sorted(libs.items()):
+        lib = cat.libraries.get(name)
+        if lib is not None and not any(spec.contains(ver, prereleases=True) and wheels.library_installable(lib, ver, platform, python)
+                                       for ver in lib.versions):
+            return Unavailable(name, str(spec), platform, python)
+    return None
 
 
 def _expand_metapackages(cat: Catalog, libs: dict[str, SpecifierSet], reqs: list[builds.Req], platform: str,

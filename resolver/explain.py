@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from typing import NamedTuple
 
 from packaging.specifiers import SpecifierSet
+from packaging.version import Version
 
 from .candidates import (STAGES, Broken, Candidate, Clash, CudaPinMismatch, CudnnUnsupported, DriverBelow, LibraryClash,
                          MajorClash, NoKernels, NoPython, Rejection, Unavailable, Unverified, candidates, clashes,
@@ -231,9 +232,14 @@ def explain_empty(cat: Catalog, request: Request, target: Target, item: StackIte
                 causes.append(Cause("cudnn", f"{gpu.describe()} is not supported by the cuDNN of any {what} build with "
                                              f"kernels for it ({'; '.join(floors[:3])})"))
     elif stage == "unverified":
-        details = sorted({f"{r.build.describe()}: {r.reason.detail}" for r in last if isinstance(r.reason, Unverified)})
-        causes.append(Cause("unverified", f"--strict: no {what} {accel} build has every fact verified ("
-                                          + "; ".join(details[:3]) + ("; ..." if len(details) > 3 else "") + ")"))
+        grouped: dict[str, list[str]] = {}
+        for r in sorted(last, key=lambda r: Version(r.build.version), reverse=True):
+            if isinstance(r.reason, Unverified):
+                grouped.setdefault(r.reason.detail, []).append(r.build.describe())
+        parts = [f"{', '.join(builds[:4])}{' and others' if len(builds) > 4 else ''}: {detail}"
+                 for detail, builds in sorted(grouped.items(), key=lambda kv: -len(kv[1]))]
+        causes.append(Cause("unverified", f"--strict: no {what} {accel} build that passes the other checks has every "
+                                          f"fact verified ({'; '.join(parts[:3])})"))
     elif stage == "driver":
         needs = sorted({r.reason.verdict.need for r in last if isinstance(r.reason, DriverBelow) and r.reason.verdict.need},
                        key=driver_key)

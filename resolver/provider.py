@@ -22,7 +22,7 @@ from .rules.driver import driver_key
 from .rules.libraries import library_major, versioned_by_cuda
 from .rules.platform import driver_family
 from .rules.target import Target
-from .rules.wheels import python_supported
+from .rules.wheels import library_installable
 
 if TYPE_CHECKING:
     from .catalog import Catalog, Library
@@ -68,7 +68,8 @@ class EnvironmentProvider(AbstractProvider[Requirement, Choice, str]):
     requirements over unknown ones, then newer CUDA, then PyPI over a framework index: see
     :meth:`resolver.candidates.Candidate.key`). Library versions come newest first among those
     published with a wheel for the target's platform and Python and not yanked, leaving out cuDNN
-    releases that do not support a target GPU; a library with no harvested version list takes the
+    releases that do not support a target GPU and offering those known to support them before
+    those whose support is not catalogued; a library with no harvested version list takes the
     builds' exact pins, else :data:`ANY`. A build whose GPUs need PTX JIT with the target's driver
     also caps the CUDA components it pulls (nvrtc, nvJitLink...) at the newest CUDA that driver fully
     supports.
@@ -105,9 +106,8 @@ class EnvironmentProvider(AbstractProvider[Requirement, Choice, str]):
         if name not in self._versions:
             lib = self.cat.libraries.get(name)
             if lib is not None:
-                found = [ver for ver, plats in lib.versions.items()
-                         if self.platform in plats and ver not in lib.yanked and self._installable(lib, ver)]
-                self._versions[name] = sorted(found, key=Version, reverse=True)
+                found = [ver for ver in lib.versions if self._installable(lib, ver)]
+                self._versions[name] = sorted(found, key=lambda ver: (self._verified(lib, ver), Version(ver)), reverse=True)
             else:  # no harvested data: trust the exact pins the builds declare, or accept anything
                 pins = sorted({s.version for r in reqs if r.spec for s in r.spec if s.operator == "=="})
                 self._versions[name] = sorted(pins, key=Version, reverse=True) or [ANY]
@@ -116,14 +116,22 @@ class EnvironmentProvider(AbstractProvider[Requirement, Choice, str]):
     def _installable(self, lib: Library, version: str) -> bool:
         """A wheel of this version serves the target's Python (where the catalog has its files), and a
         cuDNN release supports every target GPU (unless its support is not catalogued)."""
-        labels = lib.pythons.get(version, {}).get(self.platform)
-        if labels is not None and not python_supported(self.target.python, labels, lib.requires_python.get(version)):
+        if not library_installable(lib, version, self.platform, self.target.python):
             return False
         if lib.name.startswith("nvidia-cudnn") and self.target.gpus:
             major = library_major(self.cat, lib.name, version) or ""
             return all(cudnn.verdict(self.cat, version, major, g.compute_capability).support is not cudnn.Support.UNSUPPORTED
                        for g in self.target.gpus)
         return True
+
+    def _verified(self, lib: Library, version: str) -> bool:
+        """Known to support the target GPUs: a cuDNN release whose hardware support is catalogued
+        is offered before a newer one whose is not (unknown is unverified, never free)."""
+        if not (lib.name.startswith("nvidia-cudnn") and self.target.gpus):
+            return True
+        major = library_major(self.cat, lib.name, version) or ""
+        return all(cudnn.verdict(self.cat, version, major, g.compute_capability).support is cudnn.Support.SUPPORTED
+                   for g in self.target.gpus)
 
     def find_matches(self, identifier: str, requirements: Mapping[str, Iterator[Requirement]],
                      incompatibilities: Mapping[str, Iterator[Choice]]) -> Matches[Choice]:

@@ -67,10 +67,13 @@ def warning_text(sol: Solution, w: Warning) -> str:
         if w.verdict.support is Support.UNPUBLISHED:
             return (f"{w.build.describe()}: no {w.verdict.floor.family} driver floor is catalogued for CUDA "
                     f"{w.build.cuda} (NVIDIA's table has none); driver {t.driver} was not checked")
+        if w.verdict.floor.full is None:
+            return (f"{w.build.describe()}: driver {t.driver} runs CUDA {w.build.cuda} through minor-version "
+                    f"compatibility (NVIDIA publishes no full {w.verdict.floor.family} floor for it; no PTX JIT)")
         own = next(c.floors[w.verdict.floor.family].full for c in sol.chosen if c.ref == w.build)
         raised = sol.system.newest_component if w.verdict.floor.full != own else None
         why = f"the full floor {raised} sets" if raised else f"CUDA {w.build.cuda}'s"
-        return (f"{w.build.describe()}: driver {t.driver} is below {why} {w.verdict.floor.full or '(not published)'}; "
+        return (f"{w.build.describe()}: driver {t.driver} is below {why} {w.verdict.floor.full}; "
                 f"it works through minor-version compatibility (no PTX JIT)")
     if isinstance(w, SystemCuda):
         return f"{w.build.describe()}: needs a system install of CUDA {w.build.cuda} and cuDNN {w.cudnn}"

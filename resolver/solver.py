@@ -30,6 +30,7 @@ from .rules.platform import driver_family
 from .rules.target import GpuTarget, Request, StackItem, Target
 
 MAX_ROUNDS = 20000
+MAX_RETRIES = 50  # combinations judged by the environment-wide rules before giving up
 
 
 # ---- what a solution says beyond its pins (worded by resolver.report) ----------------------------
@@ -177,10 +178,39 @@ def pools_for(cat: Catalog, request: Request, target: Target) -> tuple[dict[str,
 
 
 def solve(cat: Catalog, request: Request, target: Target) -> Solution | Unsolved:
-    """Solve ``request`` for ``target``."""
+    """Solve ``request`` for ``target``.
+
+    The joint solve proposes the best combination at the pip level; the rules that hold for the
+    whole environment (:func:`environment_check`) then judge it. When they fail, the build they
+    blame leaves its pool and the solve runs again, so the answer is the best combination that
+    passes every rule (first failure kept for the explanation)."""
     pools, empty = pools_for(cat, request, target)
     if empty is not None:
         return Unsolved(request, target, empty)
+    first: EnvironmentFails | None = None
+    for _ in range(MAX_RETRIES):
+        result = _solve_pools(cat, request, target, pools)
+        if not isinstance(result, _Failed):
+            return result
+        if first is None:
+            first = result.why
+        blamed = {p.build for p in result.why.problems if not isinstance(p, CudnnEnvUnsupported)} or \
+            {result.chosen[-1].ref}
+        pools = {name: [c for c in pool if c.ref not in blamed] for name, pool in pools.items()}
+        if any(next(usable(pool), None) is None for pool in pools.values()):
+            break
+    assert first is not None
+    return Unsolved(request, target, first)
+
+
+class _Failed(NamedTuple):
+    chosen: tuple[Candidate, ...]
+    why: EnvironmentFails
+
+
+def _solve_pools(cat: Catalog, request: Request, target: Target,
+                 pools: dict[str, list[Candidate]]) -> Solution | Unsolved | _Failed:
+    pools = dict(pools)
     names = [item.framework for item in request.stack]
     if len(names) > 1:
         # Prefix pruning: skip the preferred builds that no build of some other framework can sit
@@ -217,7 +247,7 @@ def solve(cat: Catalog, request: Request, target: Target) -> Solution | Unsolved
     system = system_facts(cat, target, chosen, libraries)
     problems, relies_on, env_notes = environment_check(cat, target, chosen, libraries, system)
     if problems:
-        return Unsolved(request, target, EnvironmentFails(tuple(problems)))
+        return _Failed(chosen, EnvironmentFails(tuple(problems)))
     warnings: list[Warning] = []
     unknown = tuple(p.name for p in pins if p.version == ANY)
     if unknown:
@@ -320,7 +350,8 @@ def system_facts(cat: Catalog, target: Target, chosen: tuple[Candidate, ...],
         if floor.published:
             floors[family] = floor
         if floor.full and own.full and driver.driver_key(floor.full) > driver.driver_key(own.full):
-            top = max(components, key=lambda item: tuple(int(x) for x in item[1].split(".")))
+            top = max(components, key=lambda item: (tuple(int(x) for x in item[1].split(".")),
+                                                   "nvrtc" in item[0] or "nvjitlink" in item[0]))
             raised = raised or top[0]
     covered: set[str] | None = None
     cuda_builds = [c.kernels for c in chosen if c.kernels is not None]

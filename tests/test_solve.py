@@ -38,6 +38,10 @@ def _check(case: dict, envsolve, catalog_args: list):
             assert got.get(name) == str(expected), (name, got)
         for key, expected in case.get("system", {}).items():
             assert manifest["system"][key] == expected, (key, manifest["system"])
+        if "unverified" in case:  # exactly these packages carry "verified": false
+            assert sorted(p["name"] for p in manifest["packages"] if not p["verified"]) == sorted(case["unverified"])
+        for name in case.get("absent", []):
+            assert name not in got, (name, got)
         if "relies_on" in case:
             assert manifest["system"]["driver_relies_on"] == case["relies_on"]
         for fragment in case.get("warnings", []):

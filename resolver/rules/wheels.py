@@ -8,10 +8,14 @@ pure-Python wheel.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from packaging.specifiers import SpecifierSet
 
 from ..platforms import wheel_platforms, wheel_pythons
+
+if TYPE_CHECKING:
+    from ..catalog import Library
 
 
 def _py(text: str) -> tuple[int, int]:
@@ -26,6 +30,15 @@ def python_supported(python: str, pythons: Sequence[str], requires_python: str |
         return False
     return python in pythons or "any" in pythons or any(
         p.endswith("+") and _py(p) <= _py(python) for p in pythons)
+
+
+def library_installable(lib: Library, version: str, platform: str, python: str) -> bool:
+    """Does GPU-library ``lib`` at ``version`` have a wheel for ``platform`` and CPython ``python``
+    (not yanked)? Where the catalog has no file list for the version, its platforms decide."""
+    if version in lib.yanked or platform not in lib.versions.get(version, ()):
+        return False
+    labels = lib.pythons.get(version, {}).get(platform)
+    return labels is None or python_supported(python, labels, lib.requires_python.get(version))
 
 
 def wheel_fits(filename: str, platform: str, python: str) -> bool:
