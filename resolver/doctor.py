@@ -15,8 +15,8 @@ from packaging.version import InvalidVersion, Version
 
 from .catalog import Catalog, Framework, Release, Variant, split_requirement
 from .probe import Machine
-from .rules import builds, driver, kernels
-from .rules.libraries import cuda_majors, is_library
+from .rules import builds, cudnn, driver, kernels
+from .rules.libraries import cuda_majors, is_library, library_major
 from .rules.platform import OSES, driver_family, platform_of
 from .rules.target import GpuTarget
 
@@ -172,6 +172,18 @@ def diagnose(cat: Catalog, machine: Machine, dists: Iterable[Installed]) -> Repo
                 findings.append(Finding("error", "library", f"{fw.distribution} {dist.version} needs {req}; "
                                         f"{req.name} {have.version} is installed", f"pip install '{req}'"))
     libs = sorted((d.name, d.version) for d in installed.values() if is_library(d.name))
+    for name, version in libs:
+        major = library_major(cat, name, version) if name.startswith("nvidia-cudnn") else None
+        for gpu in gpus if major else ():
+            judged = cudnn.verdict(cat, version, major or "", gpu.compute_capability)
+            if judged.support is cudnn.Support.UNSUPPORTED:
+                findings.append(Finding("error", "cudnn", f"{name} {version} supports compute capability "
+                                        f"{judged.min_compute_capability} and newer; {gpu.name} ({gpu.sm}) is "
+                                        f"{gpu.compute_capability}: its cuDNN calls will fail",
+                                        f"envsolve {' '.join(fw.name for fw, _, _ in cuda_builds) or 'STACK'} --gpu --detect"))
+            elif judged.support is cudnn.Support.UNKNOWN:
+                findings.append(Finding("info", "cudnn", f"{name} {version}: the GPUs it supports are not catalogued; "
+                                        f"{gpu.name} not verified", None))
     majors = {m: [pin.replace("==", " ") for pin in pins] for m, pins in cuda_majors(cat, libs).items()}
     if len(majors) > 1:
         shown = "; ".join(f"CUDA {m}: {', '.join(v[:3])}{'...' if len(v) > 3 else ''}" for m, v in sorted(majors.items()))

@@ -57,7 +57,7 @@ def test_a_stale_lock_set_is_found_and_fixed(lock_set, envsolve, monkeypatch):
 
 def test_the_fleet(tmp_path, envsolve):
     out = tmp_path / "lockfiles"
-    assert envsolve("--catalog-dir", MINI, "torch", "--gpu", "--os", "linux", "--python", "3.12", "--gpu-model", "K80",
+    assert envsolve("--catalog-dir", MINI, "torch", "--gpu", "--os", "linux", "--python", "3.12", "--cuda", "11.8",
                     "--out", out, "--offline", "--allow-unhashed=torch", "--allow-unhashed=torchvision",
                     "--allow-unhashed=nvidia-cudnn-cu11", "--allow-unhashed=nvidia-nccl-cu11").code == 0
     result = envsolve("--catalog-dir", MINI, "check", out, "--driver", "440.33.01", "--gpu-model", "RTX 5090")

@@ -113,7 +113,7 @@ def test_a_library_at_the_wrong_version_or_missing(tmp_path, envsolve, machine):
 def test_a_gpu_without_kernels(tmp_path, envsolve, machine):
     machine("575.57.08", ["A100", "K80"])
     result, report = _doctor(envsolve, _site(tmp_path, HEALTHY))
-    assert _kinds(report) == [("error", "gpu-arch")]
+    assert _kinds(report) == [("error", "cudnn"), ("error", "gpu-arch")]  # nor does its cuDNN 9.10 support a K80
     message = next(f["message"] for f in report["findings"] if f["kind"] == "gpu-arch")
     assert message == "K80 (sm_37) has no kernels in torch 2.8.0 (cu128): 'no kernel image is available'"
 
@@ -126,11 +126,21 @@ def test_a_cuda_build_without_any_gpu(tmp_path, envsolve, machine):
 
 
 def test_a_local_version_label_names_the_build(tmp_path, envsolve, machine):
-    machine("575.57.08", ["K80"])
+    machine("575.57.08", ["A100"])
     dists = {"torch": ("2.4.1+cu118", []), "nvidia-cudnn-cu11": ("9.1.0.70", []), "nvidia-nccl-cu11": ("2.20.5", [])}
     result, report = _doctor(envsolve, _site(tmp_path, dists))
     assert report["frameworks"] == [{"name": "torch", "version": "2.4.1+cu118", "build": "cu118"}]
     assert result.code == 0, report["findings"]
+
+
+def test_a_cudnn_that_does_not_support_the_gpu(tmp_path, envsolve, machine):
+    machine("575.57.08", ["K80"])  # torch 2.4.1+cu118 ships sm_37 kernels, but its cuDNN 9.1 starts at 5.0
+    dists = {"torch": ("2.4.1+cu118", []), "nvidia-cudnn-cu11": ("9.1.0.70", []), "nvidia-nccl-cu11": ("2.20.5", [])}
+    result, report = _doctor(envsolve, _site(tmp_path, dists))
+    assert result.code == 1 and _kinds(report) == [("error", "cudnn")]
+    message = next(f["message"] for f in report["findings"] if f["kind"] == "cudnn")
+    assert message == ("nvidia-cudnn-cu11 9.1.0.70 supports compute capability 5.0 and newer; K80 (sm_37) is 3.7: "
+                       "its cuDNN calls will fail")
 
 
 def test_human_output(tmp_path, envsolve, machine):

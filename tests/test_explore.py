@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 MINI = Path(__file__).parent / "fixtures" / "mini"
-ARGS = ["--catalog-dir", MINI, "explore", "--os", "linux", "--python", "3.12", "--gpu-model", "K80",
+ARGS = ["--catalog-dir", MINI, "explore", "--os", "linux", "--python", "3.12", "--gpu-model", "V100",
         "--gpu-model", "RTX 5090", "--driver", "470.57.02", "--driver", "575.57.08"]
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
@@ -32,7 +32,7 @@ def _data(page: Path) -> dict:
 def test_the_page_embeds_the_solvers_answers(page):
     data = _data(page)
     assert data["schema"] == "envsolve.explore/1"
-    answer = data["answers"][data["cells"]["pytorch|linux-x86_64|cuda|3.12|3.7|575.57.08"]]
+    answer = data["answers"][data["cells"]["pytorch|linux-x86_64|cuda|3.12|7.0|470.57.02"]]
     assert answer["ok"] and ["torch", "2.4.1", "cu118", "framework"] in answer["packages"]
     blocked = data["answers"][data["cells"]["pytorch|linux-x86_64|cuda|3.12|12.0|470.57.02"]]
     assert not blocked["ok"] and blocked["causes"]
@@ -57,7 +57,7 @@ def _dom(page: Path, tmp_path: Path, selection: str, screenshot: Path | None = N
 
 @pytest.mark.skipif(CHROMIUM is None, reason="Chromium is not installed (Debian package chromium)")
 def test_choosing_a_gpu_and_a_driver_shows_the_answer(page, tmp_path):
-    out = _dom(page, tmp_path, "stack=pytorch&target=linux-x86_64&accel=cuda&python=3.12&gpu=3.7&driver=575.57.08",
+    out = _dom(page, tmp_path, "stack=pytorch&target=linux-x86_64&accel=cuda&python=3.12&gpu=7.0&driver=470.57.02",
                screenshot=Path(os.environ.get("ENVSOLVE_ARTIFACTS", tmp_path)) / "explore.png")
     rows = re.findall(r'<tr class="pkg"><td>([^<]*)</td><td>([^<]*)</td><td>([^<]*)</td>', out)
     assert ("torch", "2.4.1", "cu118") in rows and ("torchvision", "0.19.1", "cu118") in rows

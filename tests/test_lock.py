@@ -213,7 +213,7 @@ def test_a_failed_write_leaves_the_old_set(lockable, tmp_path, envsolve, monkeyp
 
 def test_a_package_without_hashes_is_refused_unless_allowed(lockable, tmp_path, envsolve):
     cat, _ = lockable
-    args = ["--catalog-dir", cat, "torch", "--gpu", "--os", "linux", "--python", "3.12", "--gpu-model", "K80",
+    args = ["--catalog-dir", cat, "torch", "--gpu", "--os", "linux", "--python", "3.12", "--cuda", "11.8",
             "--out", tmp_path / "out", "--offline"]
     refused = envsolve(*args)
     assert refused.code == 2
