@@ -124,6 +124,7 @@ class _SameHostRedirects(urllib.request.HTTPRedirectHandler):
     def redirect_request(self, req, fp, code, msg, headers, newurl):
         target = urllib.parse.urljoin(req.full_url, newurl)
         if _origin(target) != _origin(req.full_url):
+            fp.close()
             raise SyncError(f"{req.full_url}: redirected to another host ({shown(target)}); not followed")
         return super().redirect_request(req, fp, code, msg, headers, newurl)
 
@@ -181,6 +182,8 @@ class LiveSource(Source):
                             break
                         body += chunk
                     if len(body) > limit:
+                        if "Range" in headers and resp.status != 206:
+                            raise SyncError(f"{url}: the server ignored the range request")
                         raise SyncError(f"{url}: response larger than {limit} bytes; refused")
                     return _Response(body, resp.status, resp.headers)
             except urllib.error.HTTPError as exc:

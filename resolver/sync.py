@@ -23,6 +23,7 @@ from packaging.version import InvalidVersion, Version
 
 from .catalog import Catalog, Framework, iter_variants, parse_file, split_requirement
 from .errors import UsageError
+from .platforms import PLATFORMS
 from .pypi import Source, SyncError, harvest_library, harvest_project, library_names, shown
 from .schema import url_error
 from .simpleindex import harvest_index
@@ -385,7 +386,7 @@ def _replaced(file: str, old_blob: bytes | None, new: dict) -> Replaced | None:
     before, after = _requires_by_build(old), _requires_by_build(new)
     deltas = []
     agreeing = 0
-    for key in sorted(before.keys() | after.keys(), key=lambda k: (_vkey_or_text(k[0]), k[1])):
+    for key in sorted(before.keys() | after.keys(), key=lambda k: (_vkey_or_text(k[0]), _platform_key(k[1]))):
         was, now = before.get(key), after.get(key)
         if was == now:
             agreeing += 1
@@ -394,6 +395,10 @@ def _replaced(file: str, old_blob: bytes | None, new: dict) -> Replaced | None:
         deltas.append(RequiresDelta(key[0], key[1], tuple(sorted((now or set()) - (was or set()))),
                                     tuple(sorted((was or set()) - (now or set()))), only))
     return Replaced(file, shown_source, tuple(deltas), agreeing)
+
+
+def _platform_key(platform: str) -> tuple[int, str]:
+    return (PLATFORMS.index(platform) if platform in PLATFORMS else len(PLATFORMS), platform)
 
 
 def _vkey_or_text(text: str) -> tuple:
