@@ -75,6 +75,7 @@ Examples:
   envsolve catalog show jax --json        the newest JAX release, as JSON
   envsolve catalog lint                   check the catalogs (also run by the tests)
   envsolve catalog sync                   refresh the generated PyPI data
+  envsolve catalog sync --index all       refresh the builds read from the frameworks' own indexes
 
 Exit codes: 0 ok, 1 findings, 2 bad input, 3 network failure, 70 internal error.""",
 )
@@ -432,6 +433,9 @@ def catalog_lint(ctx: click.Context, as_json: bool) -> None:
 
 @catalog.command("sync")
 @click.argument("projects", nargs=-1)
+@click.option("--index", "indexes", multiple=True, metavar="URL",
+              help="Harvest the builds the catalog has on this framework index into catalogs/index/ instead of PyPI "
+                   "(repeatable; 'all': every index the frameworks name).")
 @click.option("--dry-run", is_flag=True, help="Show what would change; write nothing.")
 @click.option("--check", is_flag=True, help="Like --dry-run, and exit 1 when something would change.")
 @click.option("--replay", type=click.Path(dir_okay=False, exists=True, path_type=Path),
@@ -439,12 +443,17 @@ def catalog_lint(ctx: click.Context, as_json: bool) -> None:
 @click.option("--record", type=click.Path(dir_okay=False, path_type=Path),
               help="Save every response seen, for --replay.")
 @click.pass_context
-def catalog_sync(ctx: click.Context, projects: tuple[str, ...], dry_run: bool, check: bool,
+def catalog_sync(ctx: click.Context, projects: tuple[str, ...], indexes: tuple[str, ...], dry_run: bool, check: bool,
                  replay: Path | None, record: Path | None) -> None:
     """Harvest Requires-Dist, Requires-Python and wheel tags from PyPI into catalogs/pypi/.
 
     PROJECTS limits the sync to some distributions (default: every catalogued one, plus the
     GPU-library list). A second run with nothing new on PyPI changes nothing.
+
+    \b
+    With --index URL: read that simple index (PEP 691 JSON or PEP 503 HTML) for the builds the
+    catalog has there (<release>+<label> of each variant on it, and the companion releases paired
+    with them) into catalogs/index/<host-path-project>.yaml; PROJECTS narrows the projects.
     """
     from . import pypi, sync
     from .writer import write_files
@@ -455,23 +464,37 @@ def catalog_sync(ctx: click.Context, projects: tuple[str, ...], dry_run: bool, c
     else:
         source = pypi.LiveSource()
     recorder = pypi.RecordingSource(source) if record else None
-    folder = Path(cat.root) / "pypi"
+    folder = Path(cat.root) / ("index" if indexes else "pypi")
     current = {p.name: p.read_bytes() for p in folder.glob("*.yaml")}
     if sys.stderr.isatty():
-        click.echo(f"envsolve: reading PyPI metadata for {', '.join(projects) or 'every catalogued project'}...", err=True)
+        what = f"the indexes {', '.join(indexes)}" if indexes else "PyPI metadata"
+        click.echo(f"envsolve: reading {what} for {', '.join(projects) or 'every catalogued project'}...", err=True)
+    replaced = []
     try:
-        files, changes = sync.run(cat, recorder or source, current, list(projects) or None)
+        if indexes:
+            result = sync.run_index(cat, recorder or source, current, list(indexes), list(projects) or None)
+            files, changes, replaced = result.files, result.changes, result.replaced
+            for plan in result.skipped:
+                click.echo(f"{plan.index}: the catalog has no build of {plan.project} there; skipped")
+        else:
+            files, changes = sync.run(cat, recorder or source, current, list(projects) or None)
     except EnvsolveError as exc:
         raise Failure(f"sync failed, nothing written: {exc}", _code(exc)) from None
     for change in changes:
         click.echo(change.describe())
+    for found in replaced:
+        for line in found.describe():
+            click.echo(line)
     changed = {name: data for name, data in files.items() if current.get(name) != data}
     if dry_run or check:
         ctx.exit(EXIT_FINDINGS if check and changed else EXIT_OK)
     out = {folder / name: data for name, data in changed.items()}
     if recorder is not None and record is not None:
         out[record.resolve()] = recorder.dump()
-    write_files(out)
+    try:
+        write_files(out)
+    except EnvsolveError as exc:
+        raise Failure(f"sync failed, nothing written: {exc}", _code(exc)) from None
     click.echo(f"{len(changed)} file(s) updated" if changed else "catalog already up to date")
 
 

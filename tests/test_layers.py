@@ -19,7 +19,7 @@ LAYERS = [
     ("catalog", {"resolver.catalog"}),
     ("rules", {"resolver.rules"}),  # and every resolver.rules.* module
     ("solver", {"resolver.request", "resolver.candidates", "resolver.provider", "resolver.solver", "resolver.probe",
-                "resolver.pypi"}),
+                "resolver.pypi", "resolver.simpleindex"}),
     ("consumers", {"resolver.explain", "resolver.report", "resolver.lockset", "resolver.emit", "resolver.closure",
                    "resolver.check", "resolver.doctor", "resolver.matrix", "resolver.explore", "resolver.lint",
                    "resolver.show", "resolver.sync"}),
