@@ -431,6 +431,85 @@ def catalog_lint(ctx: click.Context, as_json: bool) -> None:
     ctx.exit(code)
 
 
+@catalog.command("import-matrix")
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, exists=True, path_type=Path))
+@click.option("--release", "release", required=True, help="The framework release the files built (2.9.0).")
+@click.option("--commit", required=True, help="The commit the files were read at (40 hex digits), cited by every build.")
+@click.option("--repo", default="pytorch/pytorch", show_default=True, help="The repository the files come from.")
+@click.option("--dry-run", is_flag=True, help="Show what would change; write nothing.")
+@click.pass_context
+def catalog_import_matrix(ctx: click.Context, files: tuple[Path, ...], release: str, commit: str, repo: str,
+                          dry_run: bool) -> None:
+    """Index builds' exact requirements from PyTorch's release files, where the index is unreachable.
+
+    \b
+    FILES: local copies, at COMMIT, of .github/scripts/generate_binary_build_matrix.py and/or the
+    generated wheel workflows (.github/workflows/generated-*-binary-*wheel-*.yml). They are parsed,
+    never executed; workflows win over the script. Writes catalogs/index/ files whose builds cite
+    the files; `catalog sync --index` replaces them with the index's own metadata when it can.
+    """
+    import re
+
+    from . import release_files, sync
+    from .catalog import parse_file
+    from .errors import UsageError
+    from .writer import write_files
+
+    cat = _load(ctx)
+    if not re.fullmatch(r"[0-9a-f]{40}", commit):
+        raise UsageError(f"--commit {commit!r} is not a 40-digit commit hash")
+    if not re.fullmatch(r"[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+", repo):
+        raise UsageError(f"--repo {repo!r} is not OWNER/NAME")
+    fw = cat.framework("torch")
+    if fw is None or fw.release(release) is None:
+        raise UsageError(f"no torch release {release} in the catalog")
+    scripts, workflows = [], []
+    for path in files:
+        if path.stat().st_size > release_files.MAX_FILE or not path.is_file():
+            raise UsageError(f"{path}: not a regular file of at most {release_files.MAX_FILE // (1024 * 1024)} MiB")
+        text = path.read_text(encoding="utf-8", errors="replace")
+        if path.suffix == ".py":
+            origin = f"github:{repo}/.github/scripts/{path.name}@{commit}"
+            scripts += release_files.from_matrix_script(text, origin)
+        elif path.suffix in (".yml", ".yaml"):
+            origin = f"github:{repo}/.github/workflows/{path.name}@{commit}"
+            workflows += release_files.from_workflow(text, origin, path.name)
+        else:
+            raise UsageError(f"{path}: neither the matrix script (.py) nor a generated workflow (.yml)")
+    chosen = {(b.label, b.platform): b for b in scripts}
+    chosen.update({(b.label, b.platform): b for b in workflows})
+    pypi = cat.pypi.get(fw.distribution)
+    rel = pypi.releases.get(release) if pypi else None
+    folder = Path(cat.root) / "index"
+    current = {}
+    names = {}
+    for build in chosen.values():
+        index = f"{release_files.INDEX_BASE}/{build.label}"
+        names[index] = sync.index_file_name(index, fw.distribution)
+        existing = folder / names[index]
+        if existing.is_file():
+            import yaml
+
+            current[index] = yaml.safe_load(existing.read_text(encoding="utf-8"))
+    command = f"envsolve catalog import-matrix --release {release} --commit {commit} --repo {repo} " + \
+        " ".join(p.name for p in files)
+    data = release_files.index_files(release, chosen.values(), fw.distribution,
+                                     {release: rel.requires_python if rel else None}, command, current)
+    out = {}
+    for index, content in data.items():
+        blob = sync.render(content)
+        _, _, _, problems = parse_file(f"index/{names[index]}", blob)
+        if problems:
+            raise UsageError(f"{names[index]}: the generated file does not fit the catalog: {problems[0]}")
+        out[folder / names[index]] = blob
+        platforms = sorted({p for m in content["releases"][-1:] for g in m["metadata"] for p in g["platforms"]})
+        click.echo(f"{'would write' if dry_run else 'wrote'} index/{names[index]}: torch {release} builds for "
+                   f"{', '.join(sorted({b.platform for b in chosen.values() if index.endswith(b.label)}))}"
+                   if platforms else f"index/{names[index]}")
+    if not dry_run:
+        write_files(out)
+
+
 @catalog.command("sync")
 @click.argument("projects", nargs=-1)
 @click.option("--index", "indexes", multiple=True, metavar="URL",

@@ -82,9 +82,8 @@ def platforms(cat: Catalog, fw: Framework, release: Release, variant: Variant) -
     index builds that were harvested), else the curated list."""
     if variant.index != "pypi":
         harvested = index_release(cat, fw, release, variant)
-        if harvested is not None and harvested.metadata:
-            present = {p for g in harvested.metadata for p in g.platforms}
-            return tuple(p for p in PLATFORMS if p in present)
+        if harvested is not None and any(harvested.pythons.values()):  # harvested wheels say where it installs
+            return tuple(p for p in PLATFORMS if harvested.pythons.get(p))
         return variant.platforms
     rel = pypi_release(cat, fw, release)
     if rel is None:
