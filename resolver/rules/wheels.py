@@ -7,6 +7,7 @@ pure-Python wheel.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
@@ -26,10 +27,15 @@ def _py(text: str) -> tuple[int, int]:
 def python_supported(python: str, pythons: Sequence[str], requires_python: str | None = None) -> bool:
     """Is there a wheel for CPython ``python`` ("3.12") among the labels ``pythons``, within
     ``Requires-Python``?"""
-    if requires_python and not SpecifierSet(requires_python).contains(f"{python}.0", prereleases=True):
+    if requires_python and not _within(requires_python, python):
         return False
     return python in pythons or "any" in pythons or any(
         p.endswith("+") and _py(p) <= _py(python) for p in pythons)
+
+
+@functools.lru_cache(maxsize=4096)
+def _within(requires_python: str, python: str) -> bool:
+    return SpecifierSet(requires_python).contains(f"{python}.0", prereleases=True)
 
 
 def library_installable(lib: Library, version: str, platform: str, python: str) -> bool:
