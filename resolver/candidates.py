@@ -20,6 +20,7 @@ from packaging.version import Version
 from .catalog import Catalog, Framework, Release, Variant, canonicalize_name, split_requirement
 from .rules import builds, cudnn, driver, kernels, libraries, wheels
 from .rules.cache import memo
+from .rules.glibc import Need
 from .rules.platform import driver_family
 from .rules.target import GpuTarget, Request, StackItem, Target
 
@@ -74,6 +75,14 @@ class NoPython(NamedTuple):
     requires_python: str | None
 
 
+class NoGlibc(NamedTuple):
+    """The build's Linux wheels need a newer glibc than the target has."""
+
+    have: str  # the target's glibc
+    need: str | None  # the lowest glibc a wheel of it needs (None: only musllinux/linux_* wheels)
+    basis: str  # tag | catalog
+
+
 class CudaPinMismatch(NamedTuple):
     pin: str
     cuda: str | None  # the build's
@@ -96,9 +105,10 @@ class CudnnUnsupported(NamedTuple):
 
 
 class Unverified(NamedTuple):
-    """--strict: a fact this build needs is not catalogued (requirements, kernels, a driver floor, cuDNN support)."""
+    """--strict: a fact this build needs is not catalogued (requirements, kernels, a driver floor, cuDNN support,
+    the glibc its wheels need)."""
 
-    what: str  # requirements | kernels | driver | cudnn
+    what: str  # requirements | kernels | driver | cudnn | glibc
     detail: str
 
 
@@ -109,13 +119,17 @@ class Unavailable(NamedTuple):
     specifier: str
     platform: str
     python: str
+    glibc: str | None = None  # the target's glibc, when releases with wheels exist but need a newer one
+    needs: str | None = None  # the lowest glibc those wheels need
 
 
-Reason = Union[WrongAccelerator, OtherRocm, Broken, NoPlatform, NoPython, CudaPinMismatch, NoKernels, CudnnUnsupported,
-               DriverBelow, Unverified, Unavailable]
-STAGES = ("accelerator", "broken", "platform", "python", "cuda-pin", "gpu", "cudnn", "driver", "unverified", "package")
+Reason = Union[WrongAccelerator, OtherRocm, Broken, NoPlatform, NoPython, NoGlibc, CudaPinMismatch, NoKernels,
+               CudnnUnsupported, DriverBelow, Unverified, Unavailable]
+STAGES = ("accelerator", "broken", "platform", "python", "glibc", "cuda-pin", "gpu", "cudnn", "driver", "unverified",
+          "package")
 _STAGE: dict[type, str] = {WrongAccelerator: "accelerator", OtherRocm: "accelerator", Broken: "broken",
-                           NoPlatform: "platform", NoPython: "python", CudaPinMismatch: "cuda-pin", NoKernels: "gpu",
+                           NoPlatform: "platform", NoPython: "python", NoGlibc: "glibc", CudaPinMismatch: "cuda-pin",
+                           NoKernels: "gpu",
                            CudnnUnsupported: "cudnn", DriverBelow: "driver", Unverified: "unverified",
                            Unavailable: "package"}
 
@@ -182,6 +196,7 @@ class Candidate:
         self.kernels = passed.kernels  # CUDA builds only
         self.knowledge = passed.knowledge  # are its exact requirements catalogued?
         self.cudnn = passed.cudnn  # its cuDNN's support of each target GPU, where the build fixes its cuDNN
+        self.glibc = passed.glibc  # the glibc its wheels need on the target (None: not a glibc-limited target)
         self.ref = BuildRef(fw.name, fw.distribution, release.version, variant.name, variant.cuda)
 
     @property
@@ -213,10 +228,18 @@ class Candidate:
     def unverified_archs(self) -> bool:
         return self.kernels is not None and not self.kernels.verified
 
-    def key(self) -> tuple[Version, bool, tuple[int, ...], bool]:
-        """Preference (higher is better): newer release; then a build whose requirements are known
-        over one whose are not; then newer CUDA; then PyPI over a framework index."""
-        return (self.version, self.verified, _runtime_version(self.variant), self.variant.index == "pypi")
+    @property
+    def glibc_known(self) -> bool:
+        """The glibc its wheels need is known (always, on a target without a glibc limit)."""
+        return self.glibc is None or self.glibc.known
+
+    def key(self) -> tuple[bool, Version, bool, tuple[int, ...], bool]:
+        """Preference (higher is better): on a target with a glibc, a build known to install there
+        over one whose glibc need is not catalogued; then the newer release; then a build whose
+        requirements are known over one whose are not; then newer CUDA; then PyPI over a framework
+        index."""
+        return (self.glibc_known, self.version, self.verified, _runtime_version(self.variant),
+                self.variant.index == "pypi")
 
     def describe(self) -> str:
         return self.ref.describe()
@@ -244,12 +267,14 @@ def _accelerators(request: Request, target: Target) -> tuple[str, ...]:
     return (request.accelerator,)
 
 
-def choose_version(cat: Catalog, name: str, spec: SpecifierSet, platform: str, python: str) -> str | None:
-    """The newest published, non-yanked version of ``name`` in ``spec`` with a wheel for the target."""
-    return memo(cat, ("choose", name, str(spec), platform, python), lambda: _choose(cat, name, spec, platform, python))
+def choose_version(cat: Catalog, name: str, spec: SpecifierSet, target: Target) -> str | None:
+    """The newest published, non-yanked version of ``name`` in ``spec`` with a wheel for the target
+    (its platform, Python and, where it has one, glibc)."""
+    where = (target.platform, target.python, target.glibc)
+    return memo(cat, ("choose", name, str(spec), where), lambda: _choose(cat, name, spec, *where))
 
 
-def _choose(cat: Catalog, name: str, spec: SpecifierSet, platform: str, python: str) -> str | None:
+def _choose(cat: Catalog, name: str, spec: SpecifierSet, platform: str, python: str, glibc: str | None) -> str | None:
     project = cat.pypi.get(canonicalize_name(name))
     if project is None:
         return None
@@ -257,9 +282,39 @@ def _choose(cat: Catalog, name: str, spec: SpecifierSet, platform: str, python: 
         rel = project.releases[version]
         if rel.yanked or not spec.contains(version, prereleases=True):
             continue
-        if wheels.python_supported(python, rel.pythons.get(platform, ()), rel.requires_python):
+        if not wheels.python_supported(python, rel.pythons.get(platform, ()), rel.requires_python):
+            continue
+        if glibc is None or wheels.glibc_need(rel.glibc, platform, python).fits(glibc) is not False:
             return version
     return None
+
+
+def unavailable(cat: Catalog, name: str, spec: SpecifierSet, target: Target) -> Unavailable:
+    """Why no version of ``name`` in ``spec`` serves the target: with the glibc its wheels need when
+    the target's glibc is what stands in the way."""
+    if target.glibc is not None and choose_version(cat, name, spec, target._replace(glibc=None)) is not None:
+        return Unavailable(name, str(spec), target.platform, target.python, target.glibc,
+                           _lowest_need(cat, name, spec, target))
+    return Unavailable(name, str(spec), target.platform, target.python)
+
+
+def _lowest_need(cat: Catalog, name: str, spec: SpecifierSet, target: Target) -> str | None:
+    from .rules.glibc import key as glibc_key
+
+    needs: list[str] = []
+    project = cat.pypi.get(canonicalize_name(name))
+    for version, rel in (project.releases.items() if project else ()):
+        if not rel.yanked and spec.contains(version, prereleases=True):
+            found = wheels.glibc_need(rel.glibc, target.platform, target.python)
+            if found.glibc is not None:
+                needs.append(found.glibc)
+    lib = cat.libraries.get(canonicalize_name(name))
+    for version in (lib.versions if lib else ()):
+        if spec.contains(version, prereleases=True):
+            found = wheels.glibc_need(lib.glibc.get(version) if lib else None, target.platform, target.python)
+            if found.glibc is not None:
+                needs.append(found.glibc)
+    return min(needs, key=glibc_key) if needs else None
 
 
 def _merge(libs: dict[str, SpecifierSet], reqs: Iterable[builds.Req]) -> None:
@@ -309,6 +364,7 @@ class Passed(NamedTuple):
     kernels: kernels.Kernels | None  # CUDA builds only
     knowledge: builds.Knowledge
     cudnn: tuple[cudnn.CudnnVerdict, ...]  # per target GPU, where the build fixes its cuDNN version
+    glibc: Need | None = None  # what its Linux wheels need, on a target with a glibc
 
 
 def build_cudnn(cat: Catalog, fw: Framework, release: Release, v: Variant, platform: str,
@@ -344,6 +400,11 @@ def _check(cat: Catalog, fw: Framework, release: Release, v: Variant, rel: objec
     requires_python = pypi.requires_python if pypi else None
     if not wheels.python_supported(python, pythons, requires_python):
         return NoPython(python, platform, pythons, requires_python)
+    need = None
+    if target.glibc is not None and platform.startswith("linux-"):
+        need = builds.glibc_need(cat, fw, release, v, platform, python)
+        if need.fits(target.glibc) is False:
+            return NoGlibc(target.glibc, need.glibc, need.basis)
     if request.cuda and v.accelerator == "cuda":
         if not v.cuda or not (v.cuda == request.cuda or v.cuda.split(".")[0] == request.cuda):
             return CudaPinMismatch(request.cuda, v.cuda)
@@ -384,7 +445,9 @@ def _check(cat: Catalog, fw: Framework, release: Release, v: Variant, rel: objec
         unknown = [j for j in judged if j.support is cudnn.Support.UNKNOWN]
         if unknown:
             return Unverified("cudnn", f"cuDNN {unknown[0].cudnn}'s supported GPUs are not catalogued")
-    return Passed(verdict, tuple(jit), built, known, tuple(judged))
+        if need is not None and not need.known:
+            return Unverified("glibc", f"the glibc its {platform} wheels need is not catalogued")
+    return Passed(verdict, tuple(jit), built, known, tuple(judged), need)
 
 
 def _details(cat: Catalog, fw: Framework, release: Release, v: Variant, target: Target) -> Details:
@@ -393,27 +456,36 @@ def _details(cat: Catalog, fw: Framework, release: Release, v: Variant, target: 
     reqs = builds.requires(cat, fw, release, v, platform, python)
     notes: list[str] = []
     _merge(libs, reqs)
-    extra_packages, more, problem = _plugins_and_companions(cat, fw, release, v, reqs, platform, python, libs)
+    extra_packages, more, problem = _plugins_and_companions(cat, fw, release, v, reqs, target, libs)
     if problem is None:
-        problem = _expand_metapackages(cat, libs, reqs, platform, python)
+        problem = _expand_metapackages(cat, libs, reqs, target)
     if problem is None:
-        problem = _uninstallable_library(cat, libs, platform, python)
+        problem = _uninstallable_library(cat, libs, target)
     return Details(libs, _exact_pins(libs), tuple(extra_packages), tuple(notes + more), problem)
 
 
-def _uninstallable_library(cat: Catalog, libs: Mapping[str, SpecifierSet], platform: str, python: str) -> Unavailable | None:
+def _uninstallable_library(cat: Catalog, libs: Mapping[str, SpecifierSet], target: Target) -> Unavailable | None:
     """A GPU library the build needs with no published version in its range that has a wheel for the
-    target (tensorflow[and-cuda] 2.14 pins tensorrt 8.5.3.1, whose wheels stop at cp310)."""
+    target (tensorflow[and-cuda] 2.14 pins tensorrt 8.5.3.1, whose wheels stop at cp310; a cuDNN
+    whose wheels need a newer glibc than the target's)."""
+    platform, python = target.platform, target.python
     for name, spec in sorted(libs.items()):
         lib = cat.libraries.get(name)
-        if lib is not None and not any(spec.contains(ver, prereleases=True) and wheels.library_installable(lib, ver, platform, python)
-                                       for ver in lib.versions):
-            return Unavailable(name, str(spec), platform, python)
+        if lib is None:
+            continue
+        if any(spec.contains(ver, prereleases=True) and wheels.library_installable(lib, ver, platform, python, target.glibc)
+               for ver in lib.versions):
+            continue
+        if target.glibc is not None and any(spec.contains(ver, prereleases=True)
+                                            and wheels.library_installable(lib, ver, platform, python)
+                                            for ver in lib.versions):
+            return Unavailable(name, str(spec), platform, python, target.glibc, _lowest_need(cat, name, spec, target))
+        return Unavailable(name, str(spec), platform, python)
     return None
 
 
-def _expand_metapackages(cat: Catalog, libs: dict[str, SpecifierSet], reqs: list[builds.Req], platform: str,
-                         python: str) -> Unavailable | None:
+def _expand_metapackages(cat: Catalog, libs: dict[str, SpecifierSet], reqs: list[builds.Req],
+                         target: Target) -> Unavailable | None:
     """Fold in what GPU-library metapackages pin in the extras asked for: torch 2.15 requires
     cuda-toolkit[cublas,...]==13.2.2, whose extras pin nvidia-cublas and friends exactly."""
     queue = [r for r in reqs if r.extras and canonicalize_name(r.name) in cat.pypi and libraries.is_library(r.name)]
@@ -425,10 +497,10 @@ def _expand_metapackages(cat: Catalog, libs: dict[str, SpecifierSet], reqs: list
             continue
         seen.add(name)
         wanted = libs.get(name, req.specifier)
-        version = choose_version(cat, name, wanted, platform, python)
+        version = choose_version(cat, name, wanted, target)
         if version is None:
-            return Unavailable(name, str(wanted), platform, python)
-        sub = builds.metadata_requires(cat, name, version, platform, python, tuple(req.extras))
+            return unavailable(cat, name, wanted, target)
+        sub = builds.metadata_requires(cat, name, version, target.platform, target.python, tuple(req.extras))
         _merge(libs, sub)
         queue.extend(r for r in sub if r.extras and canonicalize_name(r.name) in cat.pypi)
     return None
@@ -449,9 +521,10 @@ def _exact_pins(libs: Mapping[str, SpecifierSet]) -> dict[str, str]:
 
 
 def _plugins_and_companions(cat: Catalog, fw: Framework, release: Release, v: Variant, reqs: list[builds.Req],
-                            platform: str, python: str, libs: dict[str, SpecifierSet]
+                            target: Target, libs: dict[str, SpecifierSet]
                             ) -> tuple[list[Package], list[str], Unavailable | None]:
     """Versions of the variant's plugins (jax-cuda12-plugin...) and of the companions."""
+    platform, python = target.platform, target.python
     out: list[Package] = []
     notes: list[str] = []
     wanted = {canonicalize_name(r.name): r for r in reqs}
@@ -460,9 +533,9 @@ def _plugins_and_companions(cat: Catalog, fw: Framework, release: Release, v: Va
         req = wanted.get(name)
         # The framework's own metadata decides (jax[cuda12] names its plugin); else the catalog's pin.
         spec = req.specifier if req is not None else SpecifierSet(pinned)
-        version = choose_version(cat, name, spec, platform, python)
+        version = choose_version(cat, name, spec, target)
         if version is None:
-            return out, notes, Unavailable(name, str(spec), platform, python)
+            return out, notes, unavailable(cat, name, spec, target)
         pkg_extras = tuple(sorted(req.extras)) if req is not None else ()
         out.append(Package(canonicalize_name(name), version, "plugin", v.name, "pypi", pkg_extras))
         sub = builds.metadata_requires(cat, name, version, platform, python, pkg_extras)
@@ -472,15 +545,15 @@ def _plugins_and_companions(cat: Catalog, fw: Framework, release: Release, v: Va
     for companion in fw.companions:
         key = canonicalize_name(companion)
         if key in wanted:  # the framework requires it (jax -> jaxlib)
-            version = choose_version(cat, companion, wanted[key].specifier, platform, python)
+            version = choose_version(cat, companion, wanted[key].specifier, target)
             if version is None:
-                return out, notes, Unavailable(companion, str(wanted[key].specifier), platform, python)
+                return out, notes, unavailable(cat, companion, wanted[key].specifier, target)
         else:  # it pins the framework (torchvision -> torch==X)
             version = None
             for exact in (True, False):  # an exact pin first; else the newest whose range admits it
                 options = builds.companion_versions(cat, fw, release.version, companion, exact)
                 version = next((o for o in sorted(options, key=Version, reverse=True)
-                                if choose_version(cat, companion, SpecifierSet(f"=={o}"), platform, python)), None)
+                                if choose_version(cat, companion, SpecifierSet(f"=={o}"), target)), None)
                 if version is not None:
                     break
             if version is None:
@@ -495,7 +568,7 @@ def _plugins_and_companions(cat: Catalog, fw: Framework, release: Release, v: Va
 
 # ---- pairs -------------------------------------------------------------------------------------
 
-def clashes(a: Candidate, b: Candidate, cat: Catalog, platform: str) -> Iterator[Clash]:
+def clashes(a: Candidate, b: Candidate, cat: Catalog, target: Target) -> Iterator[Clash]:
     """Every reason two builds cannot share an environment, lazily."""
     if a.cuda_major and b.cuda_major and a.cuda_major != b.cuda_major:
         yield MajorClash(a.ref, b.ref)
@@ -506,17 +579,18 @@ def clashes(a: Candidate, b: Candidate, cat: Catalog, platform: str) -> Iterator
             if pin_a != pin_b and Version(pin_a) != Version(pin_b):
                 yield LibraryClash(a.ref, b.ref, name, a.libs[name], b.libs[name])
             continue
-        if not satisfiable(cat, name, a.libs[name] & b.libs[name], platform):
+        if not satisfiable(cat, name, a.libs[name] & b.libs[name], target):
             yield LibraryClash(a.ref, b.ref, name, a.libs[name], b.libs[name])
 
 
-def satisfiable(cat: Catalog, name: str, both: SpecifierSet, platform: str) -> bool:
-    """Is some published version of library ``name`` (with a wheel for ``platform``) in ``both``?"""
+def satisfiable(cat: Catalog, name: str, both: SpecifierSet, target: Target) -> bool:
+    """Is some published version of library ``name`` (with a wheel for the target) in ``both``?"""
     lib = cat.libraries.get(name)
     if lib is None:  # no version list: only contradicting exact pins are known to fail
         pins = {s.version for s in both if s.operator == "=="}
         return len(pins) <= 1 and all(both.contains(p, prereleases=True) for p in pins)
-    published = [ver for ver, plats in lib.versions.items() if platform in plats]
+    published = [ver for ver in lib.versions
+                 if wheels.library_installable(lib, ver, target.platform, target.python, target.glibc)]
     pins = {s.version for s in both if s.operator == "==" and "*" not in s.version}
     if len(pins) > 1:
         return False

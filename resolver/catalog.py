@@ -119,6 +119,31 @@ class OsInfo(NamedTuple):
     source: tuple[str, ...]
 
 
+class DistroPython(NamedTuple):
+    python: str
+    install: str  # the command that installs it from the distribution's own repositories
+    executable: str  # python3, python3.11
+
+
+class Distribution(NamedTuple):
+    """A Linux edition as a target: linux with this glibc (os.yaml ``distributions``)."""
+
+    name: str  # ubuntu-22.04
+    glibc: str
+    arches: tuple[str, ...]
+    os_release: tuple[str, str]  # (ID, VERSION_ID) of /etc/os-release
+    image: str | None
+    pythons: tuple[DistroPython, ...]
+    note: str | None
+    source: tuple[str, ...]
+
+
+class WindowsEdition(NamedTuple):
+    name: str  # windows-11
+    note: str
+    source: tuple[str, ...]
+
+
 class OsSupport(NamedTuple):
     framework: str
     os: str
@@ -140,6 +165,7 @@ class Variant(NamedTuple):
     nccl: str | None
     label: str  # the local version label of its wheels on a framework index (2.8.0+cu128)
     kernels: tuple[KernelList, ...]  # per platform; curated from documents
+    glibc: tuple[GlibcFloor, ...]  # an index build's documented glibc floor per Linux platform
     requires: tuple[str, ...] | None  # an index build's Requires-Dist, curated (None: not given)
     parsed_requires: tuple[tuple, ...]  # as MetadataGroup.parsed
     unknown_requires: str | None  # why an index build's exact requirements are not catalogued
@@ -161,6 +187,15 @@ class KernelList(NamedTuple):
     ptx: tuple[str, ...]
     source: tuple[str, ...]
     method: str  # "document" (curated), "fatbin" (read from the wheel's CUDA libraries), "build-flags"
+    note: str | None = None
+
+
+class GlibcFloor(NamedTuple):
+    """The oldest glibc an index build's Linux wheels install on (its build image), documented."""
+
+    platforms: tuple[str, ...]
+    glibc: str
+    source: tuple[str, ...]
     note: str | None = None
 
 
@@ -218,6 +253,7 @@ class PypiRelease(NamedTuple):
     metadata: tuple[MetadataGroup, ...]
     where: Where
     pythons: dict[str, tuple[str, ...]]  # platform -> CPython versions with a wheel ("3.12", "any", "3.9+")
+    glibc: dict[str, tuple[tuple[tuple[str, ...], str | None], ...]] = {}  # Linux platform -> (Python labels, glibc) per wheel
 
     def wheels(self) -> tuple[tuple[str, str, str], ...]:
         """The release's wheel files: (filename, sha256, url)."""
@@ -237,6 +273,7 @@ class Library(NamedTuple):
     name: str
     versions: dict[str, tuple[str, ...]]  # version -> platforms with wheels
     pythons: dict[str, dict[str, tuple[str, ...]]]  # version -> platform -> CPython labels of its wheels
+    glibc: dict[str, dict[str, tuple[tuple[tuple[str, ...], str | None], ...]]]  # version -> Linux platform -> per wheel
     requires_python: dict[str, str]  # version -> Requires-Python, where one is declared
     yanked: frozenset[str]
     source: tuple[str, ...]
@@ -259,7 +296,8 @@ class Catalog(NamedTuple):
     matrix: MatrixDefaults
     gpus: tuple[Gpu, ...]
     oses: dict[str, OsInfo]
-    distributions: dict[str, str]  # distribution id -> glibc
+    distributions: dict[str, Distribution]  # by name (ubuntu-22.04)
+    windows_editions: dict[str, WindowsEdition]
     manylinux_legacy: dict[str, str]
     support: tuple[OsSupport, ...]
     frameworks: dict[str, Framework]  # by canonical name
@@ -538,6 +576,7 @@ class _Builder:
         self.lines = lines
         self.problems: list[Diagnostic] = []
         self.marker_texts: set[str] = set()
+        self.legacy: dict[str, str] = {}
 
     def fail(self, file: str, path: tuple, label: str, message: str) -> None:
         lines = self.lines.get(file, {})
@@ -585,13 +624,21 @@ class _Builder:
         os_file, odata = parts["os"][0]
         oses = {o["name"]: OsInfo(o["name"], tuple(o["arches"]), o["driver_side"], tuple(o["accelerators"]),
                                   o.get("note"), _src(o, ids=_ids(odata))) for o in odata.get("oses", [])}
-        distributions = {d["name"]: d["glibc"] for d in odata.get("distributions", [])}
+        distributions = {
+            d["name"]: Distribution(d["name"], d["glibc"], tuple(d.get("arches", ())),
+                                    (d["os_release"]["id"], d["os_release"]["version"]), d.get("image"),
+                                    tuple(DistroPython(p["python"], p["install"], p["executable"])
+                                          for p in d.get("pythons", ())), d.get("note"), _src(d, ids=_ids(odata)))
+            for d in odata.get("distributions", [])}
+        windows_editions = {w["name"]: WindowsEdition(w["name"], w["note"], _src(w, ids=_ids(odata)))
+                            for w in odata.get("windows_editions", [])}
+        self.legacy = dict(odata.get("manylinux", {}).get("legacy", {}))
         support = tuple(
             OsSupport(s["framework"], s["os"], {a: s[a] for a in schema.ACCELERATORS if a in s}, s.get("note"),
                       _src(s, ids=_ids(odata)))
             for s in odata.get("support", [])
         )
-        legacy = dict(odata.get("manylinux", {}).get("legacy", {}))
+        legacy = self.legacy
         known_pythons = tuple(odata["pythons"]["versions"])
         mdata = odata.get("matrix", {"pythons": [], "targets": []})
         matrix = MatrixDefaults(tuple(mdata["pythons"]),
@@ -614,8 +661,9 @@ class _Builder:
                           for v in lib["versions"]}
                 lib_pythons = {ver: {plat: tuple(wheel_pythons([w[0] for w in ws if plat in wheel_platforms(w[0])]))
                                      for plat in versions[ver]} for ver, ws in wheels.items() if ws}
+                lib_glibc = {ver: self.glibc_table([w[0] for w in ws]) for ver, ws in wheels.items() if ws}
                 requires_python = {v["version"]: v["requires_python"] for v in lib["versions"] if v.get("requires_python")}
-                libraries[lib["name"]] = Library(lib["name"], versions, lib_pythons, requires_python, yanked,
+                libraries[lib["name"]] = Library(lib["name"], versions, lib_pythons, lib_glibc, requires_python, yanked,
                                                  _src(lib, _src(pdata)),
                                                  pickle.dumps(wheels, protocol=pickle.HIGHEST_PROTOCOL))
             if "project" in pdata:
@@ -633,7 +681,7 @@ class _Builder:
                                            _src(c, ids=_ids(cuda)), c.get("note")) for c in cuda.get("cudnn", []))
 
         return Catalog(root, key, files, toolkits, majors, naming, architectures, known_pythons, matrix, tuple(gpus),
-                       oses, distributions, legacy, support, frameworks, LazyProjects.of(pypi), indexed, measured,
+                       oses, distributions, windows_editions, legacy, support, frameworks, LazyProjects.of(pypi), indexed, measured,
                        cudnn_support, libraries, self.marker_table(known_pythons), self.lines)
 
     def _project(self, file: str, pdata: dict[str, Any]) -> PypiProject:
@@ -653,8 +701,19 @@ class _Builder:
                        for plat in PLATFORMS}
             releases[r["version"]] = PypiRelease(r["version"], r.get("requires_python"), r.get("yanked"),
                                                  pickle.dumps(artifacts, protocol=pickle.HIGHEST_PROTOCOL),
-                                                 groups, where, pythons)
+                                                 groups, where, pythons, self.glibc_table([f[0] for f in artifacts]))
         return PypiProject(pdata["project"], _src(pdata), releases, file)
+
+    def glibc_table(self, filenames: list[str]) -> dict[str, tuple[tuple[tuple[str, ...], str | None], ...]]:
+        """Linux platform -> ((Python labels, lowest glibc), ...) of each wheel, deduplicated."""
+        from .platforms import wheel_glibc, wheel_platforms, wheel_pythons
+
+        out: dict[str, set[tuple[tuple[str, ...], str | None]]] = {}
+        for name in filenames:
+            for plat in wheel_platforms(name):
+                if plat.startswith("linux-"):
+                    out.setdefault(plat, set()).add((tuple(wheel_pythons([name])), wheel_glibc(name, self.legacy)))
+        return {plat: tuple(sorted(entries, key=str)) for plat, entries in out.items()}
 
     def parse_requires(self, lines) -> tuple[tuple, ...]:
         """Parse requirement lines once, at build time, so solving needs no PEP 508 parser."""
@@ -727,6 +786,8 @@ class _Builder:
                     kernels=tuple(KernelList(tuple(k["platforms"]), tuple(k["sass"]), tuple(k["ptx"]),
                                              _src(k, _src(v, _src(r, ids=ids), ids), ids), "document", k.get("note"))
                                   for k in v.get("kernels", ())),
+                    glibc=tuple(GlibcFloor(tuple(g["platforms"]), g["glibc"], _src(g, _src(v, _src(r, ids=ids), ids), ids),
+                                           g.get("note")) for g in v.get("glibc", ())),
                     requires=tuple(v["requires"]) if "requires" in v else None,
                     parsed_requires=self.parse_requires(v.get("requires", ())),
                     unknown_requires=v.get("unknown_requires"),

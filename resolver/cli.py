@@ -67,7 +67,8 @@ Examples:
   envsolve tensorflow+pytorch --gpu       newest working pair for this machine's OS and Python
   envsolve "pytorch==2.5.*" --gpu --os windows --python 3.11 --gpu-model "RTX 4090" --driver 551.61
   envsolve "jax>=0.6+torch" --gpu --gpu-model sm_90 --json
-  envsolve torch --gpu --detect           fill OS, Python, GPUs and driver from this machine
+  envsolve torch --gpu --detect           fill OS, glibc, Python, GPUs and driver from this machine
+  envsolve torch --gpu --os amazonlinux-2 --python 3.12   a torch whose wheels install on glibc 2.26
   envsolve doctor                         what on this machine will break, and how to fix it
   envsolve check lockfiles/ --driver 535.104.05   lockfiles against the rules and a fleet
   envsolve matrix --os linux --format github   a CI build matrix of every working combination
@@ -95,14 +96,18 @@ def cli(ctx: click.Context, catalog_dir: Path | None) -> None:
 @click.option("--cpu", "accelerator", flag_value="cpu", help="CPU-only builds.")
 @click.option("--rocm", "rocm", is_flag=False, flag_value="any", default=None, metavar="[VERSION]",
               help="AMD ROCm builds, optionally of one ROCm version (6.4).")
-@click.option("--os", "os_name", type=click.Choice(["linux", "windows", "wsl2", "macos"]), help="Target OS (default: this one).")
+@click.option("--os", "os_name", metavar="OS",
+              help="Target OS: linux, windows, wsl2, macos, or an edition such as ubuntu-22.04, rhel-8, amazonlinux-2, "
+                   "windows-server-2022 (`envsolve catalog editions`). Default: this one.")
+@click.option("--glibc", help="The Linux target's glibc X.Y (`ldd --version`): only wheels that install there. "
+                              "An edition implies its own; plain --os linux limits nothing.")
 @click.option("--arch", help="Target CPU: x86_64, aarch64 or arm64 (default: this one).")
 @click.option("--python", "python", help="Target Python X.Y (default: this one).")
 @click.option("--gpu-model", "gpu_models", multiple=True,
               help="A GPU the environment must run on (repeatable): nvidia-smi name, short name, sm_XY or X.Y.")
 @click.option("--driver", help="The NVIDIA driver version the machines have (a hard constraint).")
 @click.option("--cuda", help="Pin the CUDA runtime: 12 or 12.8.")
-@click.option("--detect", is_flag=True, help="Fill OS, Python, GPUs and driver from this machine.")
+@click.option("--detect", is_flag=True, help="Fill OS, distribution, glibc, Python, GPUs and driver from this machine.")
 @click.option("--strict", is_flag=True,
               help="Refuse builds with unverified facts (requirements, kernels, driver floor or cuDNN support not catalogued).")
 @click.option("--json", "as_json", is_flag=True, help="Print the solution manifest (envsolve.solution/1).")
@@ -115,7 +120,7 @@ def cli(ctx: click.Context, catalog_dir: Path | None) -> None:
               help="Lock this package without a hash when the catalog has none (marked in every file).")
 @click.pass_context
 def solve_cmd(ctx: click.Context, stack: str, accelerator: str | None, rocm: str | None, os_name: str | None,
-              arch: str | None, python: str | None, gpu_models: tuple[str, ...], driver: str | None,
+              glibc: str | None, arch: str | None, python: str | None, gpu_models: tuple[str, ...], driver: str | None,
               cuda: str | None, detect: bool, strict: bool, as_json: bool, out: Path | None, dry_run: bool,
               offline: bool, allow_unhashed: tuple[str, ...]) -> None:
     """Find the newest working combination of STACK (frameworks joined by '+') for a target.
@@ -131,7 +136,7 @@ def solve_cmd(ctx: click.Context, stack: str, accelerator: str | None, rocm: str
 
     cat = _load(ctx)
     request, target = _build_request(cat, stack, accelerator, rocm, os_name, arch, python, gpu_models, driver, cuda,
-                                     detect)
+                                     detect, glibc)
     request = request._replace(strict=strict)
     result = explain.answer(cat, request, target)
     if out is not None and isinstance(result, Solution):
@@ -178,17 +183,23 @@ def _write_lock_set(cat, solution, out: Path, dry_run: bool, offline: bool, allo
         click.echo(f"wrote {folder / name}", err=True)
 
 
-def _build_request(cat, stack, accelerator, rocm, os_name, arch, python, gpu_models, driver, cuda, detect):
+def _build_request(cat, stack, accelerator, rocm, os_name, arch, python, gpu_models, driver, cuda, detect, glibc=None):
     from .request import Host, build_request, reported_gpu
 
     if detect:
         from . import probe
+        from .rules.platform import edition_for
 
         machine = probe.inspect_machine()
         for note in machine.notes:
             click.echo(f"envsolve: {note}", err=True)
         gpus = () if gpu_models else tuple(reported_gpu(cat, g.name, g.compute_capability) for g in machine.gpus)
-        host = Host(machine.os, machine.arch, machine.python, machine.driver, gpus)
+        release = machine.os_release
+        edition = edition_for(cat, release.id, release.version_id) if release else None
+        if release is not None and edition is None:
+            click.echo(f"envsolve: {release.pretty_name} is not a catalogued edition; solving for linux with glibc "
+                       f"{machine.glibc or 'unknown'}", err=True)
+        host = Host(machine.os, machine.arch, machine.python, machine.driver, gpus, machine.glibc, edition)
     elif os_name is None or arch is None:
         from . import probe
 
@@ -196,7 +207,7 @@ def _build_request(cat, stack, accelerator, rocm, os_name, arch, python, gpu_mod
     else:
         host = Host(os_name, arch, f"{sys.version_info.major}.{sys.version_info.minor}")
     return build_request(cat, stack, accelerator=accelerator, rocm=rocm, os_name=os_name, arch=arch, python=python,
-                         gpu_models=gpu_models, driver=driver, cuda=cuda, host=host, detect=detect)
+                         gpu_models=gpu_models, driver=driver, cuda=cuda, glibc=glibc, host=host, detect=detect)
 
 
 @cli.command("matrix")

@@ -15,9 +15,10 @@ from packaging.specifiers import SpecifierSet
 from packaging.version import Version
 
 from .candidates import (STAGES, Broken, Candidate, Clash, CudaPinMismatch, CudnnUnsupported, DriverBelow, LibraryClash,
-                         MajorClash, NoKernels, NoPython, Rejection, Unavailable, Unverified, candidates, clashes,
-                         stage_of, usable)
+                         MajorClash, NoGlibc, NoKernels, NoPython, Rejection, Unavailable, Unverified, candidates,
+                         clashes, stage_of, usable)
 from .catalog import Catalog
+from .rules import glibc as glibc_rules
 from .rules.driver import driver_key
 from .rules.platform import driver_family
 from .rules.target import Request, StackItem, Target
@@ -88,7 +89,10 @@ def command_line(request: Request, target: Target) -> str:
     words.append({"cuda": "--gpu", "mps": "--gpu", "cpu": "--cpu", "rocm": "--rocm"}[request.accelerator])
     if request.rocm:
         words.append(request.rocm)
-    words += ["--os", target.os, "--arch", target.arch_label, "--python", target.python]
+    words += ["--os", target.edition or target.os]  # a Linux edition implies its glibc (request.build_request)
+    if target.glibc and not target.edition:
+        words += ["--glibc", target.glibc]
+    words += ["--arch", target.arch_label, "--python", target.python]
     for gpu in target.gpus:
         words += ["--gpu-model", gpu.sm]
     if target.driver:
@@ -150,6 +154,18 @@ def _suggest(cat: Catalog, request: Request, target: Target, stuck: Sequence[Sta
         if isinstance(solve(cat, request, target._replace(python=python)), Solution):
             out.append(Suggestion("python", f"use Python {python}", command_line(request, target._replace(python=python))))
             break
+    # A newer Linux, when glibc stands in the way.
+    if target.glibc is not None:
+        result = solve(cat, request, target._replace(glibc=None, edition=None))
+        if isinstance(result, Solution) and result.system.glibc_min and not glibc_rules.fits(result.system.glibc_min,
+                                                                                           target.glibc):
+            need = result.system.glibc_min
+            editions = glibc_rules.editions_from(cat, need, target.arch)
+            newer = target._replace(glibc=need, edition=None)
+            named = f" ({', '.join(editions[:5])}{', ...' if len(editions) > 5 else ''})" if editions else ""
+            out.append(Suggestion("os", f"a Linux with glibc {need} or newer{named}: "
+                                  + ", ".join(c.describe() for c in result.chosen) + " works there",
+                                  command_line(request, newer)))
     # WSL2 instead of native Windows.
     if target.os == "windows" and request.accelerator == "cuda":
         wsl = target._replace(os="wsl2", arch="x86_64")
@@ -214,6 +230,13 @@ def explain_empty(cat: Catalog, request: Request, target: Target, item: StackIte
                       key=_python_key)
         causes.append(Cause("python", f"no {what} {accel} build for Python {target.python} on {target.platform}"
                             + (f" (wheels exist for Python {have[0]} to {have[-1]})" if have else "")))
+    elif stage == "glibc":
+        needs = sorted({r.reason.need for r in last if isinstance(r.reason, NoGlibc) and r.reason.need},
+                       key=glibc_rules.key)
+        need = f"glibc {needs[0]} or newer" if needs else "a glibc its wheels are not built for"
+        causes.append(Cause("glibc", f"every {what} {accel} build for Python {target.python} on {target.platform} needs "
+                                     f"{need} (its wheels' manylinux tags); {target.edition or 'the target'} has "
+                                     f"glibc {target.glibc}"))
     elif stage == "cuda-pin":
         cudas = sorted({r.reason.cuda for r in last if isinstance(r.reason, CudaPinMismatch) and r.reason.cuda},
                        key=lambda c: tuple(int(x) for x in c.split(".")))
@@ -257,6 +280,10 @@ def explain_empty(cat: Catalog, request: Request, target: Target, item: StackIte
 
 
 def unavailable_text(problem: Unavailable) -> str:
+    if problem.glibc is not None:
+        needs = f" (they need glibc {problem.needs} or newer)" if problem.needs else ""
+        return (f"no {problem.package} release in {problem.specifier or 'any version'} has a wheel for "
+                f"{problem.platform} and Python {problem.python} that installs on glibc {problem.glibc}{needs}")
     return (f"no {problem.package} release in {problem.specifier or 'any version'} has a wheel for "
             f"{problem.platform} and Python {problem.python}")
 
@@ -284,11 +311,11 @@ def explain_clash(cat: Catalog, request: Request, target: Target, suggest: bool 
     items = list(request.stack)
     for i, a in enumerate(items):
         for b in items[i + 1:]:
-            found = list(clashes(pools[a.framework][0], pools[b.framework][0], cat, target.platform))
+            found = list(clashes(pools[a.framework][0], pools[b.framework][0], cat, target))
             if found:
                 causes.extend(Cause(c.kind, clash_text(c)) for c in found)
                 # Is there any pair at all? Say so plainly when not.
-                if not any(next(clashes(x, y, cat, target.platform), None) is None
+                if not any(next(clashes(x, y, cat, target), None) is None
                            for x in pools[a.framework] for y in pools[b.framework]):
                     causes.append(Cause(found[0].kind, f"no build of {a.describe()} can share an environment with any "
                                                        f"build of {b.describe()} for {target.platform}, Python {target.python}"))

@@ -104,3 +104,31 @@ def wheel_platforms(filename: str) -> tuple[str, ...]:
     for tag in filename[:-4].rsplit("-", 1)[1].split("."):
         out.update(platform_of(tag))
     return tuple(p for p in PLATFORMS if p in out)
+
+
+_MANYLINUX = re.compile(r"^manylinux_(\d+)_(\d+)_")
+
+
+def wheel_glibc(filename: str, legacy: dict[str, str]) -> str | None:
+    """The lowest glibc a wheel installs on: "2.28" for manylinux_2_28 (PEP 600), the legacy
+    aliases through ``legacy`` (manylinux2014 -> "2.17"), "0.0" for a wheel that needs no glibc
+    (py3-none-any). None when no tag of it installs on a glibc system (musllinux, linux_x86_64)."""
+    if not filename.endswith(".whl") or filename.count("-") < 4:
+        return None
+    found: list[tuple[int, int]] = []
+    for tag in filename[:-4].rsplit("-", 1)[1].split("."):
+        if tag == "any":
+            return "0.0"
+        m = _MANYLINUX.match(tag)
+        if m:
+            found.append((int(m.group(1)), int(m.group(2))))
+            continue
+        if tag.startswith("manylinux"):
+            for name, version in legacy.items():
+                if tag.startswith(name + "_"):
+                    major, minor = version.split(".")
+                    found.append((int(major), int(minor)))
+    if not found:
+        return None
+    low = min(found)
+    return f"{low[0]}.{low[1]}"

@@ -114,9 +114,9 @@ class EnvironmentProvider(AbstractProvider[Requirement, Choice, str]):
         return self._versions[name]
 
     def _installable(self, lib: Library, version: str) -> bool:
-        """A wheel of this version serves the target's Python (where the catalog has its files), and a
+        """A wheel of this version serves the target's Python and glibc (where the catalog has its files), and a
         cuDNN release supports every target GPU (unless its support is not catalogued)."""
-        if not library_installable(lib, version, self.platform, self.target.python):
+        if not library_installable(lib, version, self.platform, self.target.python, self.target.glibc):
             return False
         if lib.name.startswith("nvidia-cudnn") and self.target.gpus:
             major = library_major(self.cat, lib.name, version) or ""

@@ -10,8 +10,8 @@ from .explain import Conflict
 from .platforms import PYPI_INDEX as PYPI_SIMPLE
 from .rules.driver import Support
 from .rules.target import Request, Target
-from .solver import (BuildNote, CudnnUnknown, DriverNote, PtxJit, Solution, SystemCuda, UnknownLibraries,
-                     UnverifiedKernels, UnverifiedRequirements, Warning)
+from .solver import (BuildNote, CudnnUnknown, DriverNote, EditionNote, OlderForGlibc, PtxJit, Solution, SystemCuda,
+                     UnknownLibraries, UnverifiedGlibc, UnverifiedKernels, UnverifiedRequirements, Warning)
 
 SCHEMA = "envsolve.solution/1"
 
@@ -36,6 +36,8 @@ def _target(t: Target) -> dict[str, Any]:
         "arch": t.arch,
         "platform": t.platform,
         "python": t.python,
+        "edition": t.edition,
+        "glibc": t.glibc,
         "driver": t.driver,
         "gpus": [{"name": g.name, "compute_capability": g.compute_capability} for g in t.gpus],
     }
@@ -75,6 +77,19 @@ def warning_text(sol: Solution, w: Warning) -> str:
         why = f"the full floor {raised} sets" if raised else f"CUDA {w.build.cuda}'s"
         return (f"{w.build.describe()}: driver {t.driver} is below {why} {w.verdict.floor.full}; "
                 f"it works through minor-version compatibility (no PTX JIT)")
+    if isinstance(w, UnverifiedGlibc):
+        return (f"UNVERIFIED: {w.build.describe()}: the glibc its {t.platform} wheels need is not catalogued; "
+                f"whether it installs on {t.os_label} was not checked; --strict refuses such builds")
+    if isinstance(w, OlderForGlibc):
+        span, whose = (w.first, "its") if w.first == w.last else (f"{w.first} to {w.last}", "their")
+        needs = f"need glibc {w.needs} or newer" if w.needs else "have no wheel for glibc"
+        chosen = next((c for c in sol.chosen if c.ref == w.build), None)
+        verdict = ("is the newest that installs there" if chosen is None or chosen.glibc_known
+                   else "is the newest not known to fail there (its glibc need is not catalogued)")
+        return (f"{w.build.distribution} {span}: {whose} {t.platform} wheels (or those of a package it needs) {needs}; "
+                f"{t.edition or 'the target'} has glibc {t.glibc}, so {w.build.distribution} {w.build.version} {verdict}")
+    if isinstance(w, EditionNote):
+        return f"{w.edition}: {w.note}"
     if isinstance(w, SystemCuda):
         return f"{w.build.describe()}: needs a system install of CUDA {w.build.cuda} and cuDNN {w.cudnn}"
     assert isinstance(w, BuildNote)
@@ -95,6 +110,8 @@ def system_facts(sol: Solution) -> dict[str, Any]:
         "compute_capabilities": list(s.compute_capabilities),
         "ptx": list(s.ptx),
         "gpu_support": {k: list(v) for k, v in s.gpu_support.items()},
+        "glibc_min": s.glibc_min,
+        "glibc_unknown": list(s.glibc_unknown),
     }
 
 
@@ -159,7 +176,7 @@ def format_solution(sol: Solution) -> str:
     t, r = sol.target, sol.request
     gpus = ", ".join(g.describe() for g in t.gpus) or "any"
     accel = {"cuda": "NVIDIA CUDA", "rocm": "AMD ROCm", "mps": "Apple GPU", "cpu": "CPU only"}[r.accelerator]
-    head = f"{r.describe()} for {t.os} {t.arch_label}, Python {t.python}, {accel}"
+    head = f"{r.describe()} for {t.os_label} {t.arch_label}, Python {t.python}, {accel}"
     if r.accelerator == "cuda":
         head += f" (GPUs: {gpus}; driver: {t.driver or 'not given'})"
     lines = [head, ""]
@@ -191,6 +208,9 @@ def format_solution(sol: Solution) -> str:
         if s.compute_capabilities:
             lines.append(f"  kernels for: {' '.join(s.compute_capabilities)}"
                          + (f"  (+PTX {' '.join(s.ptx)})" if s.ptx else ""))
+    if t.platform.startswith("linux-"):
+        lines.append("")
+        lines.append("  " + glibc_line(sol))
     for w in sol.warnings:
         lines.append(f"  note: {warning_text(sol, w)}")
     lines.append("")
@@ -200,9 +220,22 @@ def format_solution(sol: Solution) -> str:
     return "\n".join(lines)
 
 
+def glibc_line(sol: Solution) -> str:
+    """What the environment needs of the host's glibc, and what the target assumed."""
+    s, t = sol.system, sol.target
+    if s.glibc_min:
+        need = f"glibc >= {s.glibc_min}"
+    else:
+        need = "glibc: not known" if s.glibc_unknown else "glibc: no wheel needs a particular one"
+    unknown = f"; not catalogued for {', '.join(s.glibc_unknown)}" if s.glibc_unknown else ""
+    if t.glibc:
+        return f"{need} (from the wheels' tags; the target has {t.glibc}){unknown}"
+    return f"{need} (from the wheels' tags; no glibc given, so none assumed: name an edition or --glibc){unknown}"
+
+
 def format_conflict(conf: Conflict) -> str:
     t = conf.target
-    lines = [f"no working environment for {conf.request.describe()} on {t.os} {t.arch_label}, Python {t.python}"
+    lines = [f"no working environment for {conf.request.describe()} on {t.os_label} {t.arch_label}, Python {t.python}"
              + (f", driver {t.driver}" if t.driver else "")
              + (f", GPUs {', '.join(g.describe() for g in t.gpus)}" if t.gpus else "") + ":"]
     for cause in conf.causes:

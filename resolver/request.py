@@ -16,11 +16,12 @@ from packaging.specifiers import InvalidSpecifier, SpecifierSet
 
 from .catalog import Catalog, Framework, Gpu
 from .errors import UsageError
-from .rules.platform import OSES, arches, check_accelerator, check_arch, normalise_arch
+from .rules.platform import arches, check_accelerator, check_arch, normalise_arch, resolve_os
 from .rules.target import GpuTarget, Request, StackItem, Target
 
 _DRIVER = re.compile(r"^\d{2,4}(\.\d{1,3}){1,2}$")
 _PYTHON = re.compile(r"^3\.\d{1,2}$")
+_GLIBC = re.compile(r"^2\.\d{1,2}$")
 _CUDA_PIN = re.compile(r"^\d{1,2}(\.\d{1,2})?$")
 _STACK_ITEM = re.compile(r"^\s*([A-Za-z][A-Za-z0-9._-]*)\s*(.*?)\s*$")
 
@@ -38,6 +39,13 @@ def parse_python(text: str) -> str:
     text = text.strip()
     if not _PYTHON.match(text):
         raise UsageError(f"Python {text!r} is not a version like 3.12")
+    return text
+
+
+def parse_glibc(text: str) -> str:
+    text = text.strip()
+    if not _GLIBC.match(text):
+        raise UsageError(f"glibc {text!r} is not a version like 2.28 (`ldd --version` prints it)")
     return text
 
 
@@ -158,17 +166,21 @@ class Host(NamedTuple):
     python: str
     driver: str | None = None
     gpus: tuple[GpuTarget, ...] = ()
+    glibc: str | None = None  # Linux and WSL2: the C library's version
+    edition: str | None = None  # the catalogued distribution its /etc/os-release names
 
 
 def build_request(cat: Catalog, stack: str, *, accelerator: str | None = None, rocm: str | None = None,
                   os_name: str | None = None, arch: str | None = None, python: str | None = None,
                   gpu_models: Sequence[str] = (), driver: str | None = None, cuda: str | None = None,
-                  host: Host, detect: bool = False) -> tuple[Request, Target]:
+                  glibc: str | None = None, host: Host, detect: bool = False) -> tuple[Request, Target]:
     """The request and target the solve command's options mean.
 
-    ``accelerator`` is "gpu", "cpu" or None; ``rocm`` None, "any" or a ROCm version. OS, CPU and
-    Python default to the ``host``; with ``detect`` its driver and GPUs fill what was not given.
-    Without --gpu/--cpu/--rocm: CUDA when a GPU, driver or CUDA pin is given (MPS never), else CPU.
+    ``accelerator`` is "gpu", "cpu" or None; ``rocm`` None, "any" or a ROCm version. ``os_name``
+    is an OS or a catalogued edition (``amazonlinux-2``: linux with its glibc); ``glibc`` limits a
+    Linux target to wheels for that glibc. OS, CPU and Python default to the ``host``; with
+    ``detect`` its driver, GPUs, glibc and edition fill what was not given. Without
+    --gpu/--cpu/--rocm: CUDA when a GPU, driver or CUDA pin is given (MPS never), else CPU.
     Raises :class:`UsageError`.
     """
     items = parse_stack(cat, stack)
@@ -176,13 +188,29 @@ def build_request(cat: Catalog, stack: str, *, accelerator: str | None = None, r
     if detect:
         driver = driver or host.driver
         gpus = gpus or host.gpus
-    os_name = os_name or host.os
-    if os_name not in OSES:
-        raise UsageError(f"this OS ({os_name}) is not one envsolve knows; give --os ({', '.join(OSES)})")
+    if os_name is None and host.os not in ("linux", "wsl2", "windows", "macos"):
+        raise UsageError(f"this OS ({host.os}) is not one envsolve knows; give --os (linux, wsl2, windows, macos "
+                         f"or an edition)")
+    choice = resolve_os(cat, os_name or host.os)
+    os_name, edition = choice.os, choice.edition
+    glibc = parse_glibc(glibc) if glibc is not None else None
+    if glibc is not None and os_name not in ("linux", "wsl2"):
+        raise UsageError(f"--glibc applies to Linux and WSL2 targets, not {choice.edition or os_name}")
+    if glibc is not None and choice.glibc is not None and glibc != choice.glibc:
+        raise UsageError(f"{edition} has glibc {choice.glibc}, not {glibc}: drop --glibc, or give --os linux --glibc {glibc}")
+    glibc = glibc or choice.glibc
+    if detect and glibc is None and os_name == host.os and os_name in ("linux", "wsl2"):
+        glibc = host.glibc
+        found = cat.distributions.get(host.edition or "") if os_name == "linux" else None
+        # The edition names the target only where its catalogued glibc is the one measured here.
+        edition = edition or (found.name if found is not None and found.glibc == glibc else None)
     if arch is None:  # the host's CPU where the target OS runs on it (--os windows from an arm64 Mac: x86_64)
         offered = arches(cat, os_name)
         arch = host.arch if not offered or normalise_arch(host.arch) in offered else offered[0]
     arch = check_arch(cat, os_name, arch)
+    dist = cat.distributions.get(edition or "")
+    if dist is not None and dist.arches and arch not in dist.arches:
+        raise UsageError(f"the catalog knows {edition} on {', '.join(dist.arches)} only, not {arch}")
     python = parse_python(python) if python is not None else parse_python(host.python)
     driver = parse_driver(driver) if driver is not None else None
     cuda = parse_cuda_pin(cuda) if cuda is not None else None
@@ -202,4 +230,4 @@ def build_request(cat: Catalog, stack: str, *, accelerator: str | None = None, r
         raise UsageError("--cuda needs a CUDA request (--gpu)")
     check_accelerator(cat, os_name, accel)
     request = Request(items, accel, None if rocm in (None, "any") else rocm, cuda)
-    return request, Target(os_name, arch, python, gpus, driver)
+    return request, Target(os_name, arch, python, gpus, driver, glibc, edition)

@@ -347,7 +347,11 @@ _REQUIRED_HEADER = ("schema", "kind")
 
 SPEC = Text("a version specifier", specifier_error)
 PYTHON = Text("a Python version", regex_error(re.compile(r"^3\.\d{1,2}$"), "a Python version like '3.12'"))
+GLIBC = Text("a glibc version", regex_error(re.compile(r"^2\.\d+$"), "a glibc version like '2.35'"))
+EDITION = Text("an edition name", regex_error(re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9.]+)+$"), "a name like 'ubuntu-22.04'"))
 MAJOR = Text("a CUDA major", regex_error(re.compile(r"^\d{1,2}$"), "a CUDA major like '12'"))
+GLIBC_FLOOR = Obj({"platforms": ListOf(PLATFORM, unique=True), "glibc": GLIBC, "note": NOTE, "source": SOURCE},
+                  ("platforms", "glibc", "source"))
 KERNELS = Obj({"platforms": ListOf(PLATFORM, unique=True), "sass": ListOf(ARCH, unique=True), "ptx": ListOf(ARCH, unique=True),
                "note": NOTE, "source": SOURCE},
               ("platforms", "sass", "ptx"))  # source: the variant's, unless given
@@ -447,10 +451,23 @@ OS_FILE = Obj(
             ("legacy", "source"),
         ),
         "distributions": ListOf(
-            Obj({"name": Text("a distribution id", name_error),
-                 "glibc": Text("a glibc version", regex_error(re.compile(r"^2\.\d+$"), "a glibc version like '2.35'")),
+            Obj({"name": EDITION,
+                 "glibc": GLIBC,
+                 "arches": ListOf(Text("a CPU architecture", choice_error(("x86_64", "aarch64"))), unique=True),
+                 "os_release": Obj({"id": Text("an os-release ID", regex_error(re.compile(r"^[a-z0-9._-]+$"), "an ID like 'ubuntu'")),
+                                    "version": Text("an os-release VERSION_ID", regex_error(re.compile(r"^[0-9][0-9.]*$"), "a version like '22.04'"))},
+                                   ("id", "version")),
+                 "image": Text("a container image", regex_error(re.compile(r"^[a-z0-9][a-z0-9./:_-]*$"), "an image like 'ubuntu:22.04'")),
+                 "pythons": ListOf(Obj({"python": PYTHON,
+                                        "install": Text("a shell command", regex_error(re.compile(r"^[A-Za-z0-9 ._&=/-]+$"), "a plain install command")),
+                                        "executable": Text("a command name", regex_error(re.compile(r"^python3(\.\d{1,2})?$"), "python3 or python3.X"))},
+                                       ("python", "install", "executable"))),
                  "note": NOTE, "source": SOURCE},
-                ("name", "glibc", "source")),
+                ("name", "glibc", "os_release", "source")),
+            key="name",
+        ),
+        "windows_editions": ListOf(
+            Obj({"name": EDITION, "note": NOTE, "source": SOURCE}, ("name", "note", "source")),
             key="name",
         ),
         "oses": ListOf(
@@ -486,6 +503,7 @@ VARIANT = Obj(
         "nccl": Text("an NCCL version or specifier", version_or_specifier_error),
         "label": Text("a local version label", regex_error(re.compile(r"^[a-z0-9][a-z0-9.]*$"), "a label like 'cu126'")),
         "kernels": ListOf(KERNELS),
+        "glibc": ListOf(GLIBC_FLOOR),
         "requires": ListOf(Text("a requirement", requirement_error)),
         "unknown_requires": Text("a reason"),
         "extra": Text("an extra name", name_error),

@@ -17,14 +17,17 @@ turns the latter into the user's terms.
 
 from __future__ import annotations
 
-from typing import NamedTuple, Union
+from typing import Any, NamedTuple, Union
 
 from packaging.specifiers import SpecifierSet
 
-from .candidates import (BuildRef, Candidate, Package, Rejection, Unavailable, candidates, clashes, usable)
+from packaging.version import Version
+
+from .candidates import (BuildRef, Candidate, NoGlibc, Package, Rejection, Unavailable, candidates, clashes, usable)
 from .catalog import Catalog
 from .provider import ANY, EnvironmentProvider, LibraryPin, Requirement
-from .rules import cudnn, driver, kernels
+from .rules import builds, cudnn, driver, kernels
+from .rules import glibc as glibc_rules
 from .rules import libraries as libraries_of
 from .rules.platform import driver_family
 from .rules.target import GpuTarget, Request, StackItem, Target
@@ -73,8 +76,26 @@ class CudnnUnknown(NamedTuple):
     gpus: tuple[str, ...]  # whose support by that cuDNN is not catalogued
 
 
+class UnverifiedGlibc(NamedTuple):
+    build: BuildRef  # the glibc its wheels need is not catalogued; the target's glibc was not checked
+
+
+class OlderForGlibc(NamedTuple):
+    """Newer releases of a chosen framework were passed over: their wheels need a newer glibc."""
+
+    build: BuildRef  # the chosen build
+    first: str  # the oldest newer release refused for glibc
+    last: str  # the newest
+    needs: str | None  # the lowest glibc those wheels need
+
+
+class EditionNote(NamedTuple):
+    edition: str
+    note: str  # what the catalog knows (and does not) of the framework's and NVIDIA's support there
+
+
 Warning = Union[UnknownLibraries, UnverifiedRequirements, UnverifiedKernels, PtxJit, DriverNote, CudnnUnknown,
-                SystemCuda, BuildNote]
+                SystemCuda, BuildNote, UnverifiedGlibc, OlderForGlibc, EditionNote]
 
 
 class FloorNotMet(NamedTuple):
@@ -117,6 +138,8 @@ class SystemFacts(NamedTuple):
     compute_capabilities: tuple[str, ...]  # SASS targets every build with a catalogued list ships
     ptx: tuple[str, ...]  # PTX targets some build ships
     gpu_support: dict[str, tuple[str, ...]]  # "sass"/"ptx" -> compute capabilities (kernels.support_table)
+    glibc_min: str | None = None  # Linux: the highest glibc any locked wheel needs (from its tag or the catalog)
+    glibc_unknown: tuple[str, ...] = ()  # Linux: packages whose glibc need is not catalogued
 
 
 class Solution(NamedTuple):
@@ -221,7 +244,7 @@ def _solve_pools(cat: Catalog, request: Request, target: Target,
         def fits(c: Candidate, d: Candidate) -> bool:
             key = (c.ref, d.ref)
             if key not in compatible:
-                compatible[key] = next(clashes(c, d, cat, target.platform), None) is None
+                compatible[key] = next(clashes(c, d, cat, target), None) is None
             return compatible[key]
 
         for a in names:
@@ -269,8 +292,37 @@ def _solve_pools(cat: Catalog, request: Request, target: Target,
                                          tuple(g.describe() for g in target.gpus)))
         if cand.variant.system_cuda:
             warnings.append(SystemCuda(cand.ref, cand.variant.cudnn))
+        if not cand.glibc_known:
+            warnings.append(UnverifiedGlibc(cand.ref))
+        older = _older_for_glibc(cat, request, target, cand)
+        if older is not None:
+            warnings.append(older)
+    edition = cat.windows_editions.get(target.edition or "")
+    if edition is not None:
+        warnings.append(EditionNote(edition.name, edition.note))
     warnings.extend(env_notes)
     return Solution(request, target, chosen, libraries, tuple(dict.fromkeys(warnings)), system, relies_on)
+
+
+def _older_for_glibc(cat: Catalog, request: Request, target: Target, cand: Candidate) -> OlderForGlibc | None:
+    """Newer releases of ``cand``'s framework refused for glibc (their own wheels, or a package they
+    need: jax's jaxlib), when there are any."""
+    if target.glibc is None:
+        return None
+    item = next(i for i in request.stack if i.framework == cand.fw.name)
+    good, rejected = candidates(cat, item, request, target)
+    refused: dict[str, str | None] = {}  # version -> what its wheels need
+    for r in rejected:
+        if isinstance(r.reason, NoGlibc) and Version(r.build.version) > cand.version:
+            refused.setdefault(r.build.version, r.reason.need)
+    for other in good:
+        problem = other.details.problem if other.version > cand.version else None
+        if problem is not None and problem.glibc is not None:
+            refused.setdefault(other.release.version, problem.needs)
+    if not refused:
+        return None
+    versions = sorted(refused, key=Version)
+    return OlderForGlibc(cand.ref, versions[0], versions[-1], refused[versions[0]])
 
 
 def environment_check(cat: Catalog, target: Target, chosen: tuple[Candidate, ...], libraries: tuple[Package, ...],
@@ -370,4 +422,30 @@ def system_facts(cat: Catalog, target: Target, chosen: tuple[Candidate, ...],
         compute_capabilities=tuple(sorted(covered or (), key=kernels.arch_sort_key)),
         ptx=tuple(sorted({a for k in cuda_builds for a in k.ptx}, key=kernels.arch_sort_key)),
         gpu_support=kernels.support_table(cat, cuda_builds) if cuda_builds else {"sass": (), "ptx": ()},
+        **_glibc_facts(cat, target, chosen, libraries),
     )
+
+
+def _glibc_facts(cat: Catalog, target: Target, chosen: tuple[Candidate, ...],
+                 libraries: tuple[Package, ...]) -> dict[str, Any]:
+    """The highest glibc the environment's wheels need on a Linux target, and what is not known."""
+    platform, python = target.platform, target.python
+    if not platform.startswith("linux-"):
+        return {}
+    needs: list[str | None] = []
+    unknown: list[str] = []
+
+    def count(name: str, found: glibc_rules.Need) -> None:
+        if found.known:
+            needs.append(found.glibc)
+        else:
+            unknown.append(name)
+
+    for cand in chosen:
+        own = cand.glibc or builds.glibc_need(cat, cand.fw, cand.release, cand.variant, platform, python)
+        count(cand.fw.distribution, own)
+        for pkg in cand.extra_packages:  # a companion from the framework's index is built with the framework
+            count(pkg.name, own if pkg.index != "pypi" else builds.package_glibc(cat, pkg.name, pkg.version, platform, python))
+    for pkg in libraries:
+        count(pkg.name, builds.package_glibc(cat, pkg.name, pkg.version, platform, python))
+    return {"glibc_min": glibc_rules.highest(needs), "glibc_unknown": tuple(dict.fromkeys(unknown))}

@@ -13,7 +13,9 @@ from typing import TYPE_CHECKING, NamedTuple
 from packaging.specifiers import SpecifierSet
 
 from ..platforms import PLATFORMS, environment, python_key
+from . import glibc, wheels
 from .cache import memo
+from .glibc import Need
 
 if TYPE_CHECKING:
     from ..catalog import Catalog, Framework, PypiRelease, Release, Variant
@@ -225,3 +227,33 @@ def _companion_index(cat: Catalog, fw: Framework, companion: str) -> dict[str, l
                     specs.append(SpecifierSet(spec))
         out[cv] = specs
     return out
+
+
+def glibc_need(cat: Catalog, fw: Framework, release: Release, variant: Variant, platform: str, python: str) -> Need:
+    """The lowest glibc a wheel of this build needs on ``platform`` under CPython ``python``: from its
+    wheels' tags (PyPI builds and harvested index builds), raised to the variant's documented floor
+    where one is catalogued (a tag can under-promise); for an unharvested index build, the documented
+    floor alone. Unknown when neither exists."""
+    documented = glibc.variant_floor(variant, platform)
+    if variant.index != "pypi":
+        harvested = index_release(cat, fw, release, variant)
+        tagged = wheels.glibc_need(harvested.glibc, platform, python) if harvested is not None and harvested.glibc else glibc.UNKNOWN
+    else:
+        rel = pypi_release(cat, fw, release)
+        tagged = wheels.glibc_need(rel.glibc if rel else None, platform, python)
+    if not documented.known:
+        return tagged
+    if tagged.known and tagged.glibc is not None and glibc.key(tagged.glibc) >= glibc.key(documented.glibc or "0.0"):
+        return tagged
+    return documented
+
+
+def package_glibc(cat: Catalog, name: str, version: str, platform: str, python: str) -> Need:
+    """The lowest glibc a wheel of PyPI release ``name==version`` needs on ``platform`` for CPython
+    ``python``, from the catalogued file list (GPU libraries and PyPI projects)."""
+    lib = cat.libraries.get(name)
+    if lib is not None and version in lib.glibc:
+        return wheels.glibc_need(lib.glibc[version], platform, python)
+    project = cat.pypi.get(name)
+    rel = project.releases.get(version) if project else None
+    return wheels.glibc_need(rel.glibc if rel else None, platform, python)

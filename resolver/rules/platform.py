@@ -4,11 +4,14 @@
   (``amd64``, ``x64`` and ``arm64`` are accepted spellings).
 - WSL2 installs Linux wheels but runs on the Windows NVIDIA driver, so the Windows column of
   NVIDIA's driver tables applies there (os.yaml ``driver_side``).
+- An edition names a catalogued release of an OS: a Linux distribution (``ubuntu-22.04``: linux with
+  that glibc, os.yaml ``distributions``) or a Windows edition (``windows-server-2022``: windows,
+  os.yaml ``windows_editions``). A host's edition comes from its ``/etc/os-release`` ID and VERSION_ID.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from ..errors import UsageError
 
@@ -91,3 +94,43 @@ def host_os(system: str, release: str) -> str:
 def host_arch(machine: str) -> str:
     """The canonical CPU of a host from ``platform.machine()`` (unknown ones unchanged, lowered)."""
     return normalise_arch(machine) or machine.strip().lower()
+
+
+class OsChoice(NamedTuple):
+    os: str  # linux | wsl2 | windows | macos
+    edition: str | None  # ubuntu-22.04, windows-server-2022
+    glibc: str | None  # the edition's glibc (Linux editions)
+
+
+def resolve_os(cat: Catalog, text: str) -> OsChoice:
+    """What ``--os`` names: a plain OS, a Linux distribution or a Windows edition from the catalog.
+    Raises :class:`UsageError` naming the closest catalogued name."""
+    name = text.strip().lower()
+    if name in OSES:
+        return OsChoice(name, None, None)
+    dist = cat.distributions.get(name)
+    if dist is not None:
+        return OsChoice("linux", dist.name, dist.glibc)
+    if name in cat.windows_editions:
+        return OsChoice("windows", name, None)
+    import difflib
+
+    names = [*OSES, *cat.distributions, *cat.windows_editions]
+    close = difflib.get_close_matches(name, names, n=1, cutoff=0.6)
+    hint = f"; did you mean {close[0]!r}?" if close else ""
+    raise UsageError(f"unknown OS {text.strip()!r}{hint} (an OS: {', '.join(OSES)}; an edition: see `envsolve catalog editions`; "
+                     f"any other Linux: --os linux --glibc X.Y)")
+
+
+def edition_for(cat: Catalog, os_id: str, version_id: str) -> str | None:
+    """The catalogued distribution an ``/etc/os-release`` (ID, VERSION_ID) names: an exact match, else
+    the major version (RHEL 9.4 is rhel-9) where the catalog lists only major versions for that ID."""
+    os_id, version_id = os_id.strip().lower(), version_id.strip()
+    same = [d for d in cat.distributions.values() if d.os_release[0] == os_id]
+    exact = [d.name for d in same if d.os_release[1] == version_id]
+    if exact:
+        return exact[0]
+    if same and all("." not in d.os_release[1] for d in same):
+        major = version_id.split(".")[0]
+        return next((d.name for d in same if d.os_release[1] == major), None)
+    return None

@@ -39,6 +39,14 @@ class Target(NamedTuple):
     python: str  # "3.12"
     gpus: tuple[GpuTarget, ...]
     driver: str | None
+    glibc: str | None = None  # the host's glibc (Linux and WSL2): from an edition or --glibc; None limits nothing
+    edition: str | None = None  # the catalogued edition (ubuntu-22.04, windows-server-2022) when one was named
+
+    @property
+    def os_label(self) -> str:
+        """How messages name the target's OS: "amazonlinux-2 (glibc 2.26)", "linux (glibc 2.17)", "windows"."""
+        name = self.edition or self.os
+        return f"{name} (glibc {self.glibc})" if self.glibc else name
 
     @property
     def platform(self) -> str:
