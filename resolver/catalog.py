@@ -121,7 +121,8 @@ class OsInfo(NamedTuple):
 
 class DistroPython(NamedTuple):
     python: str
-    install: str  # the command that installs it from the distribution's own repositories
+    manager: str  # apt | dnf: how the distribution's own repositories install it
+    packages: tuple[str, ...]  # what to install (python3.11, python3.11-pip)
     executable: str  # python3, python3.11
 
 
@@ -627,7 +628,7 @@ class _Builder:
         distributions = {
             d["name"]: Distribution(d["name"], d["glibc"], tuple(d.get("arches", ())),
                                     (d["os_release"]["id"], d["os_release"]["version"]), d.get("image"),
-                                    tuple(DistroPython(p["python"], p["install"], p["executable"])
+                                    tuple(DistroPython(p["python"], p["manager"], tuple(p["packages"]), p["executable"])
                                           for p in d.get("pythons", ())), d.get("note"), _src(d, ids=_ids(odata)))
             for d in odata.get("distributions", [])}
         windows_editions = {w["name"]: WindowsEdition(w["name"], w["note"], _src(w, ids=_ids(odata)))

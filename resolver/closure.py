@@ -33,14 +33,26 @@ class IndexUnreachable(LockError, NetworkError):
     """uv could not reach the package index (exit code 3)."""
 
 
-def _glibc(lock: LockSet) -> str:
-    """The newest manylinux level the locked wheels need (2_28 at least: the uv default envsolve uses)."""
-    best = (2, 28)
-    for p in lock.packages:
-        for w in p.wheels:
-            for m in re.finditer(r"manylinux_(\d+)_(\d+)", w.filename):
-                best = max(best, (int(m.group(1)), int(m.group(2))))
-    return f"{best[0]}_{best[1]}"
+UV_MANYLINUX = ("2.17", "2.28", "2.31", "2.32", "2.33", "2.34", "2.35", "2.36", "2.37", "2.38", "2.39", "2.40")
+"""The manylinux levels ``uv pip compile --python-platform`` accepts (uv 0.13: x86_64-manylinux_2_17 ...)."""
+
+
+def uv_platform(lock: LockSet, legacy: dict[str, str]) -> tuple[str, tuple[str, ...]]:
+    """The manylinux level uv resolves for ("2_28") and the solved pins set aside from uv's run.
+
+    Without a target glibc: what the pins need, and 2_28 at least (uv's own default). With one: the
+    nearest level uv has at or below it (uv has none between 2_17 and 2_28); pins that need more
+    than that level, which the solver found fit the target, are left out of uv's run and added back
+    from the catalog afterwards, so that uv picks nothing (numpy, h5py...) the target cannot install.
+    """
+    from .platforms import wheel_glibc
+    from .rules.glibc import highest, key, uv_level
+
+    target = lock.solution.target
+    need = {p.name: highest(wheel_glibc(w.filename, legacy) for w in p.wheels) for p in lock.packages}
+    level = uv_level(target.glibc, None if target.glibc else highest(need.values()), UV_MANYLINUX)
+    aside = tuple(sorted(name for name, n in need.items() if target.glibc and n and key(n) > key(level)))
+    return level.replace(".", "_"), aside
 
 
 def _uv() -> str:
@@ -90,13 +102,19 @@ def close(cat: Catalog, lock: LockSet, timeout: float = 600.0, index: tuple[str,
     if framework_indexes:
         lines.append("[tool.uv.sources]")
         lines += [f'{p.name} = {{ index = "{names[p.index]}" }}' for p in lock.packages if p.index != PYPI_SIMPLE]
+    level, aside = uv_platform(lock, cat.manylinux_legacy)
+    _check_aside(cat, lock, aside)
     with tempfile.TemporaryDirectory(prefix="envsolve-uv-") as tmp:
         work = Path(tmp)
         (work / "pyproject.toml").write_text("\n".join(lines) + "\n")
-        (work / "constraints.txt").write_text("".join(f"{p.name}=={p.version}\n" for p in lock.packages))
-        args = ["pip", "compile", "pyproject.toml", "-c", "constraints.txt", "--python-version", target.python,
-                "--python-platform", UV_PLATFORM[target.platform].format(glibc=_glibc(lock)), "--no-header",
-                *index, "--no-config", "--format", "pylock.toml", "-o", "pylock.toml", "--quiet"]
+        (work / "constraints.txt").write_text("".join(f"{p.name}=={p.version}\n" for p in lock.packages
+                                                      if p.name not in aside))
+        # A requirement overridden by a marker that never holds is dropped from the resolution.
+        (work / "overrides.txt").write_text("".join(f"{name} ; sys_platform == 'never'\n" for name in aside))
+        args = ["pip", "compile", "pyproject.toml", "-c", "constraints.txt", "--override", "overrides.txt",
+                "--python-version", target.python, "--python-platform", UV_PLATFORM[target.platform].format(glibc=level),
+                "--only-binary", ":all:", "--no-header", *index, "--no-config", "--format", "pylock.toml",
+                "-o", "pylock.toml", "--quiet"]
         run = run_uv(args, work, timeout)
         if run.returncode != 0:
             message = " ".join(run.stderr.split())[-600:] or f"exit code {run.returncode}"
@@ -104,11 +122,27 @@ def close(cat: Catalog, lock: LockSet, timeout: float = 600.0, index: tuple[str,
                 raise IndexUnreachable(f"cannot reach an index: {message}")
             raise LockError(f"uv could not lock the stack: {message}")
         text = (work / "pylock.toml").read_text(encoding="utf-8")
-    return merge(cat, lock, text)
+    return merge(cat, lock, text, aside)
 
 
-def merge(cat: Catalog, lock: LockSet, pylock_text: str) -> LockSet:
-    """Combine uv's PEP 751 answer with the stack-level lock set, and re-check the rules."""
+def _check_aside(cat: Catalog, lock: LockSet, aside: tuple[str, ...]) -> None:
+    """Pins set aside from uv's run must need nothing outside the lock set (uv does not see them)."""
+    from .rules.builds import metadata_requires
+
+    target = lock.solution.target
+    names = {p.name for p in lock.packages}
+    for p in lock.packages:
+        if p.name in aside:
+            outside = sorted({r.name for r in metadata_requires(cat, p.name, p.version, target.platform, target.python,
+                                                                 p.extras)} - names)
+            if outside:
+                raise LockError(f"{p.name}=={p.version} needs glibc above what uv can be asked for and requires "
+                                f"{', '.join(outside)}, which envsolve did not solve; refusing the lock")
+
+
+def merge(cat: Catalog, lock: LockSet, pylock_text: str, aside: tuple[str, ...] = ()) -> LockSet:
+    """Combine uv's PEP 751 answer with the stack-level lock set (the pins set ``aside`` from uv's
+    run come back from it), and re-check the rules."""
     from .compat import tomllib
 
     from packaging.pylock import Pylock
@@ -129,8 +163,12 @@ def merge(cat: Catalog, lock: LockSet, pylock_text: str) -> LockSet:
         version = str(p.version)
         wheels = tuple(Artifact(w.url.rsplit("/", 1)[-1], w.url, w.hashes["sha256"])
                        for w in (p.wheels or ()) if w.url and "sha256" in w.hashes
-                       and wheel_fits(w.url.rsplit("/", 1)[-1], target))
+                       and wheel_fits(w.url.rsplit("/", 1)[-1], target, cat.manylinux_legacy))
         if not wheels:
+            if target.glibc and any(wheel_fits(w.url.rsplit("/", 1)[-1], target._replace(glibc=None), {})
+                                    for w in (p.wheels or ()) if w.url):
+                raise LockError(f"uv locked {name}=={version}, whose wheels all need a newer glibc than "
+                                f"{target.glibc}; refusing the lock")
             raise LockError(f"uv locked {name}=={version} without a wheel for {target.platform} and Python "
                             f"{target.python} (envsolve installs wheels only)")
         mine = ours.get(name)
@@ -138,6 +176,11 @@ def merge(cat: Catalog, lock: LockSet, pylock_text: str) -> LockSet:
             raise LockError(f"uv moved {name} from the solved {mine.version} to {version}; refusing the lock")
         packages.append(mine._replace(wheels=wheels, version=version) if mine else
                         LockedPackage(name, version, "dependency", PYPI_SIMPLE, (), None, wheels))
+    for name in aside:
+        if not ours[name].wheels:
+            raise LockError(f"no hashed wheel of {name}=={ours[name].version} in the catalog for {target.platform} "
+                            f"and glibc {target.glibc}; refusing the lock")
+        packages.append(ours[name])
     missing = sorted(set(ours) - {p.name for p in packages})
     if missing:
         raise LockError(f"uv's closure lacks the solved {', '.join(missing)}; refusing the lock")
@@ -146,4 +189,7 @@ def merge(cat: Catalog, lock: LockSet, pylock_text: str) -> LockSet:
         raise LockError("uv's closure holds GPU libraries of two CUDA majors ("
                         + "; ".join(f"CUDA {m}: {', '.join(v)}" for m, v in sorted(majors.items())) + "); refusing the lock")
     packages.sort(key=lambda p: (p.index != PYPI_SIMPLE, p.name))
-    return lock._replace(packages=tuple(packages), transitive=True)
+    from .lockset import lock_glibc
+
+    return lock._replace(packages=tuple(packages), transitive=True,
+                         glibc=lock_glibc(cat.manylinux_legacy, tuple(packages), lock.solution))

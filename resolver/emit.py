@@ -16,7 +16,7 @@ from typing import Any, NamedTuple
 
 from . import __version__
 from .errors import InputError
-from .lockset import PYPI_SIMPLE, LockSet, LockedPackage
+from .lockset import PYPI_SIMPLE, BaseImage, LockSet, LockedPackage
 from .report import manifest, system_facts
 
 NAME = re.compile(r"^[a-z0-9]([a-z0-9._-]*[a-z0-9])?$")
@@ -25,12 +25,23 @@ SHA256 = re.compile(r"^[0-9a-f]{64}$")
 URL = re.compile(r"^https://[A-Za-z0-9.-]+(:[0-9]+)?(/[A-Za-z0-9._~%/+-]*)?$")
 DRIVER = re.compile(r"^\d{2,4}(\.\d{1,3}){1,2}$")
 CC = re.compile(r"^\d{1,2}\.\d$")
+IMAGE = re.compile(r"^[a-z0-9][a-z0-9./_-]*(:[A-Za-z0-9._-]+)?$")
+PACKAGE = re.compile(r"^[a-z0-9][a-z0-9.+-]{0,63}$")
+MANAGERS = {  # fixed command templates; only validated package names fill them
+    "apt": "apt-get update && apt-get install -y --no-install-recommends {packages} && rm -rf /var/lib/apt/lists/*",
+    "dnf": "dnf install -y {packages} && dnf clean all",
+}
 CONDA_PLATFORM = {"linux-x86_64": "linux-64", "linux-aarch64": "linux-aarch64", "windows-amd64": "win-64",
                   "macos-arm64": "osx-arm64", "macos-x86_64": "osx-64"}
 
 
 class EmitError(InputError):
     """A value that would reach a lockfile or script failed validation; nothing is written."""
+
+
+def _comment(text: str) -> str:
+    """Text for a one-line comment: printable, no line breaks."""
+    return "".join(ch if ch.isprintable() else " " for ch in text)
 
 
 def _check(pattern: re.Pattern, value: str, what: str) -> str:
@@ -260,10 +271,24 @@ def install_sh(lock: LockSet, requirement_names: list[str]) -> str:
         ]
     else:
         lines.append("  :  # no GPU requirements")
+    lines += ["}", ""]
+    need = lock.glibc
+    if need is not None:
+        _check(re.compile(r"^2\.\d{1,2}$"), need, "glibc version")
+        lines += [
+            "check_glibc() {  # the locked wheels' manylinux tags need this glibc",
+            "  local have",
+            "  have=$(getconf GNU_LIBC_VERSION 2>/dev/null) || have=",
+            "  case \"$have\" in 'glibc 2.'*) have=${have#glibc } ;; *) have= ;; esac",
+            f"  [ -n \"$have\" ] || fail \"this system's C library is not glibc (or getconf is missing): the locked wheels need glibc >= {need}\"",
+            f"  version_ge \"$have\" {q(need)} || fail \"glibc $have is older than {need}, which the locked wheels need: "
+            f"use a distribution with glibc >= {need}, or re-solve with --glibc $have\"",
+            "}",
+            "",
+        ]
     lines += [
-        "}",
-        "",
         "main() {",
+        *(["  check_glibc"] if need is not None else []),
         "  check_gpu",
         f"  local venv=\"${{VENV:-.venv}}\" python=\"${{PYTHON:-python{python}}}\"",
         "  command -v \"$python\" >/dev/null 2>&1 || fail \"$python not found (this lock is for Python " + python + ")\"",
@@ -378,14 +403,21 @@ def install_ps1(lock: LockSet, requirement_names: list[str]) -> str:
 
 
 def dockerfile(lock: LockSet) -> str | None:
-    """A Dockerfile for Linux targets whose wheels bring CUDA (or need none): a slim Python image.
-    None when the solution needs a system CUDA (envsolve does not guess CUDA image tags)."""
+    """A Dockerfile for Linux targets whose wheels bring CUDA (or need none): the edition's own image
+    with its own Python where the catalog has both (:func:`resolver.lockset.base_image`), else a slim
+    Python image. None when the solution needs a system CUDA (envsolve does not guess CUDA image tags)."""
     sol = lock.solution
     if not sol.target.platform.startswith("linux-") or sol.system.system_cuda_required:
         return None
     sysf = system_facts(sol)
     python = sol.target.python
-    lines = [header(lock).rstrip("\n"), f"FROM python:{python}-slim", ""]
+    base = lock.base or BaseImage(f"python:{python}-slim", None, (), "python", "the official Python image")
+    _check(IMAGE, base.image, "base image")
+    _check(re.compile(r"^python(3(\.\d{1,2})?)?$"), base.executable, "Python command")
+    lines = [header(lock).rstrip("\n"), f"# Base: {_comment(base.reason)}", f"FROM {base.image}", ""]
+    if base.manager is not None:
+        packages = " ".join(_check(PACKAGE, p, "distribution package") for p in base.packages)
+        lines += [f"RUN {MANAGERS[_check(re.compile('^(apt|dnf)$'), base.manager, 'package manager')].format(packages=packages)}", ""]
     if sol.request.accelerator == "cuda":
         floor = (sysf["driver_min"].get("linux") or {}).get("full")
         cuda = sysf["cuda"]
@@ -400,7 +432,7 @@ def dockerfile(lock: LockSet) -> str | None:
         "COPY . /opt/envsolve/",
         "SHELL [\"/bin/bash\", \"-o\", \"pipefail\", \"-c\"]",
         "# check_gpu needs a GPU; image builds run without one, so only the install step runs here.",
-        "RUN sed -i 's/^  check_gpu$/  :/' install.sh && VENV=/opt/venv PYTHON=python bash install.sh",
+        f"RUN sed -i 's/^  check_gpu$/  :/' install.sh && VENV=/opt/venv PYTHON={base.executable} bash install.sh",
         "ENV PATH=/opt/venv/bin:$PATH",
         "",
     ]

@@ -112,7 +112,8 @@ _MANYLINUX = re.compile(r"^manylinux_(\d+)_(\d+)_")
 def wheel_glibc(filename: str, legacy: dict[str, str]) -> str | None:
     """The lowest glibc a wheel installs on: "2.28" for manylinux_2_28 (PEP 600), the legacy
     aliases through ``legacy`` (manylinux2014 -> "2.17"), "0.0" for a wheel that needs no glibc
-    (py3-none-any). None when no tag of it installs on a glibc system (musllinux, linux_x86_64)."""
+    (py3-none-any). None when its tags state no glibc (a ``linux_x86_64`` wheel, as framework
+    indexes publish, or a musllinux one, which the catalog's Linux platforms do not count)."""
     if not filename.endswith(".whl") or filename.count("-") < 4:
         return None
     found: list[tuple[int, int]] = []

@@ -223,14 +223,16 @@ def format_solution(sol: Solution) -> str:
 def glibc_line(sol: Solution) -> str:
     """What the environment needs of the host's glibc, and what the target assumed."""
     s, t = sol.system, sol.target
+    parts = []
     if s.glibc_min:
-        need = f"glibc >= {s.glibc_min}"
-    else:
-        need = "glibc: not known" if s.glibc_unknown else "glibc: no wheel needs a particular one"
-    unknown = f"; not catalogued for {', '.join(s.glibc_unknown)}" if s.glibc_unknown else ""
-    if t.glibc:
-        return f"{need} (from the wheels' tags; the target has {t.glibc}){unknown}"
-    return f"{need} (from the wheels' tags; no glibc given, so none assumed: name an edition or --glibc){unknown}"
+        parts.append(f"glibc >= {s.glibc_min} (from the wheels' tags)")
+    if s.glibc_unknown:
+        parts.append(f"glibc need not catalogued for {', '.join(s.glibc_unknown)}")
+    if not parts:
+        parts.append("no wheel needs a particular glibc")
+    where = (f"the target has glibc {t.glibc}" if t.glibc
+             else "no glibc given, so none assumed: name an edition or --glibc")
+    return "; ".join(parts) + f" ({where})"
 
 
 def format_conflict(conf: Conflict) -> str:

@@ -1,4 +1,5 @@
-"""Golden files: each emitter's output for two small lock sets, byte for byte.
+"""Golden files: each emitter's output for small lock sets, byte for byte (a Dockerfile per edition
+family: an apt image, a dnf image, and python:X.Y-slim where the edition has no catalogued image).
 
 After an intended change to an emitter, regenerate with `UPDATE_GOLDEN=1 python -m pytest
 tests/test_golden.py` and review the diff.
@@ -24,6 +25,12 @@ SETS = {
     "pytorch-cuda-linux-x86_64-py312": ["torch", "--gpu", "--os", "linux", "--python", "3.12", "--driver", "535.104.05",
                                         "--allow-unhashed", "nvidia-cuda-runtime-cu12", "--allow-unhashed", "nvidia-cudnn-cu12",
                                         "--allow-unhashed", "nvidia-nccl-cu12"],
+    "tensorflow-cpu-ubuntu-22.04-x86_64-py310": ["tensorflow", "--cpu", "--os", "ubuntu-22.04", "--python", "3.10"],
+    "tensorflow-cpu-rhel-9-x86_64-py312": ["tensorflow", "--cpu", "--os", "rhel-9", "--python", "3.12"],
+    # No image catalogued for amazonlinux-2: python:3.12-slim, and its install.sh checks glibc first.
+    "pytorch-cuda-amazonlinux-2-x86_64-py312": ["torch", "--gpu", "--os", "amazonlinux-2", "--python", "3.12",
+                                                "--allow-unhashed", "torch", "--allow-unhashed", "nvidia-cudnn-cu11",
+                                                "--allow-unhashed", "nvidia-nccl-cu11"],
 }
 
 

@@ -36,7 +36,7 @@ class Need(NamedTuple):
     """The lowest glibc some wheel of a release needs for a platform and Python."""
 
     known: bool  # False: the catalog has no file list (or floor) for that platform
-    glibc: str | None  # None with known=True: no wheel of it installs on glibc at all (musllinux only)
+    glibc: str | None  # "2.28"; None only when not known
     basis: str = "tag"  # tag (from wheel filenames) | catalog (a variant's documented floor)
 
     def fits(self, have: str) -> bool | None:

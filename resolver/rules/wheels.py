@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from ..catalog import Library
 
 
-# Per Linux platform: (CPython labels, lowest glibc or None for a musllinux/linux_* file) per wheel.
+# Per Linux platform: (CPython labels, lowest glibc or None where its tag states none: linux_*) per wheel.
 GlibcTable = Mapping[str, Sequence[tuple[Sequence[str], "str | None"]]]
 
 
@@ -65,7 +65,9 @@ def wheel_fits(filename: str, platform: str, python: str, glibc: str | None = No
     if not (platform in wheel_platforms(filename) and python_supported(python, wheel_pythons([filename]))):
         return False
     if glibc is not None and platform.startswith("linux-"):
-        return fits(wheel_glibc(filename, dict(legacy or {})), glibc)
+        needed = wheel_glibc(filename, dict(legacy or {}))
+        # A linux_* tag states no glibc: the build's catalogued floor (the solver's check) decides.
+        return needed is None or fits(needed, glibc)
     return True
 
 
@@ -74,8 +76,8 @@ def glibc_need(table: GlibcTable | None, platform: str, python: str) -> Need:
     ``platform`` and CPython ``python``; unknown where the catalog has no file list for it."""
     if not platform.startswith("linux-"):
         return Need(True, NO_GLIBC)
-    entries = (table or {}).get(platform)
-    if not entries:
+    entries = [g for labels, g in (table or {}).get(platform, ()) if python_supported(python, labels)]
+    floors = [g for g in entries if g is not None]
+    if not floors:  # no file list, or only linux_* wheels, whose tags state no glibc
         return UNKNOWN
-    floors = [g for labels, g in entries if g is not None and python_supported(python, labels)]
-    return Need(True, min(floors, key=key) if floors else None)
+    return Need(True, min(floors, key=key))
