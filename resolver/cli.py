@@ -515,8 +515,8 @@ def catalog_kernels(ctx: click.Context, builds: tuple[str, ...], platforms: tupl
             started = time.monotonic()
             found = harvest.measure(source, build, method, progress if sys.stderr.isatty() else None)
             click.echo(f"{found.describe()}  [{found.read / 2**20:,.1f} MiB read in {time.monotonic() - started:.1f} s]")
-            if found.other_kinds:
-                click.echo(f"  note: fatbin entries of other kinds {list(found.other_kinds)} were not recorded", err=True)
+            if found.note:
+                click.echo(f"  {found.note}")
             measured.append(found)
         data = harvest.render(harvest.merge(existing, measured))
     except EnvsolveError as exc:

@@ -8,10 +8,19 @@ A ``.nv_fatbin`` section is a run of containers. Each starts with a 16-byte litt
 and its entries follow back to back, each with its own header::
 
     offset  0  uint16 kind (1 PTX, 2 ELF/SASS cubin)
-    offset  4  uint32 entry header size
+    offset  4  uint32 entry header size     (64 to 128 in real libraries; at least 48 here)
     offset  8  uint64 payload size          (the next entry starts at entry + header size + payload size)
-    offset 28  uint32 arch                  (75, 90, 120: the base target; 'a'/'f' variants are not
-                                             told apart here, so they count as their base arch)
+    offset 28  uint32 arch                  (75, 90, 120: the base target)
+    offset 40  uint64 flags                 (0x100000: arch-specific 'a' image, sm_90a; 0x200000:
+                                             family-specific 'f' image, sm_103f)
+
+These offsets and the two variant bits were checked against NVIDIA's cuobjdump 13.5 on the CUDA
+libraries of the torch 2.8-2.15 PyPI wheels (linux x86_64 and aarch64): its listing (``-lelf``)
+names the same images with the same counts (sm_90a, sm_100a, sm_110a, sm_120a, sm_121a), and
+``-elf`` prints ``arch = sm_103f`` for a 0x200000 entry (``-lelf`` drops that suffix). An entry
+with both bits set is taken as its base arch. The whole library is scanned, not only its
+``.nv_fatbin`` section, so fatbins embedded as data count too (torch 2.15's libtorch_cuda.so keeps
+58 in ``.lrodata``, which cuobjdump does not list).
 
 Payloads may be compressed; headers never are, so no payload is ever read. A run of bytes counts as
 a container only when every header checks out: magic, version, header sizes, an arch in range, and
@@ -32,38 +41,64 @@ SASS = 2  # an ELF cubin
 
 _MAGIC_BYTES = struct.pack("<I", MAGIC)
 _CONTAINER = struct.Struct("<IHHQ")
-_ENTRY_MIN = 32  # an entry header must reach its arch field (offset 28, 4 bytes)
+_ENTRY_MIN = 48  # an entry header must reach its flags (offset 40, 8 bytes)
 _ENTRY_MAX = 64 * 1024  # real entry headers are 64-112 bytes
 _ARCH_MIN, _ARCH_MAX = 10, 999
 _CONTAINER_MAX = 1 << 36  # 64 GiB: far above any real section; bounds a stream of unknown length
 
 
+_ARCH_SPECIFIC, _FAMILY_SPECIFIC = 0x100000, 0x200000
+
+
+class Image(NamedTuple):
+    """One kind of code image: PTX or SASS for an arch, plain or an 'a'/'f' variant."""
+
+    kind: int  # PTX or SASS; other kinds are kept as read
+    arch: int  # 90
+    variant: str = ""  # "", "a" (arch-specific) or "f" (family-specific)
+
+    @property
+    def label(self) -> str:
+        """``sm_90a``: the catalog's spelling (PTX for compute_90a is labelled sm_90a too)."""
+        return f"sm_{self.arch}{self.variant}"
+
+
+def _variant(flags: int) -> str:
+    specific, family = bool(flags & _ARCH_SPECIFIC), bool(flags & _FAMILY_SPECIFIC)
+    return "a" if specific and not family else "f" if family and not specific else ""
+
+
 class FatbinScan(NamedTuple):
     """What a scan found.
 
-    ``entries``: the distinct (kind, arch) pairs of every valid container (kind 1 PTX, 2 SASS;
-    other kinds are kept as read). ``containers``: how many valid containers. ``incomplete``: how
-    many candidates the data ended inside (a truncated input, or a stray magic near the end).
+    ``images``: every image of the valid containers, with the number of containers holding it.
+    ``containers``: how many valid containers. ``incomplete``: how many candidates the data ended
+    inside (a truncated input, or a stray magic near the end).
     """
 
-    entries: frozenset[tuple[int, int]]
+    images: dict[Image, int]
     containers: int
     incomplete: int
 
+    @property
+    def entries(self) -> frozenset[tuple[int, int]]:
+        """The distinct (kind, base arch) pairs."""
+        return frozenset((i.kind, i.arch) for i in self.images)
+
     def archs(self, kind: int) -> tuple[int, ...]:
-        """The arch numbers of one kind, ascending (``SASS`` -> (75, 80, 90))."""
+        """The base arch numbers of one kind, ascending (``SASS`` -> (75, 80, 90))."""
         return tuple(sorted({arch for k, arch in self.entries if k == kind}))
 
 
 class _Candidate:
     """A container whose header checked out and whose entries are being walked."""
 
-    __slots__ = ("end", "next", "entries")
+    __slots__ = ("end", "next", "images")
 
     def __init__(self, end: int, first: int):
         self.end = end  # absolute offset just past its last entry
         self.next = first  # absolute offset of the next entry header to read
-        self.entries: set[tuple[int, int]] = set()
+        self.images: set[Image] = set()
 
 
 class FatbinScanner:
@@ -79,7 +114,7 @@ class FatbinScanner:
         self._base = 0  # absolute offset of _buf[0]
         self._search = 0  # absolute offset where the search for the next magic resumes
         self._pending: list[_Candidate] = []
-        self._found: set[tuple[int, int]] = set()
+        self._found: dict[Image, int] = {}
         self._containers = 0
         self._done = False
 
@@ -98,7 +133,7 @@ class FatbinScanner:
         incomplete = len(self._pending)
         self._pending = []
         self._buf = bytearray()
-        return FatbinScan(frozenset(self._found), self._containers, incomplete)
+        return FatbinScan(dict(self._found), self._containers, incomplete)
 
     # ---- internals --------------------------------------------------------------------------
 
@@ -137,19 +172,20 @@ class FatbinScanner:
             while cand.next < cand.end and cand.next + _ENTRY_MIN <= end:
                 at = cand.next - base
                 kind, header_size, payload = struct.unpack_from("<HxxIQ", buf, at)
-                (arch,) = struct.unpack_from("<I", buf, at + 28)
+                arch, flags = struct.unpack_from("<I8xQ", buf, at + 28)
                 after = cand.next + header_size + payload
                 if (kind == 0 or not _ENTRY_MIN <= header_size <= _ENTRY_MAX
                         or not _ARCH_MIN <= arch <= _ARCH_MAX or after > cand.end
                         or 0 < cand.end - after < _ENTRY_MIN):  # a tail too short for another entry
                     alive = False
                     break
-                cand.entries.add((kind, arch))
+                cand.images.add(Image(kind, arch, _variant(flags)))
                 cand.next = after
             if alive and cand.next == cand.end and cand.end <= end:
                 # Entries fill it exactly and all its bytes have come (a cut-off input proves nothing).
                 self._containers += 1
-                self._found |= cand.entries
+                for image in cand.images:
+                    self._found[image] = self._found.get(image, 0) + 1
                 alive = False
             if alive:
                 still.append(cand)

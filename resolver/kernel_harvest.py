@@ -42,7 +42,7 @@ from packaging.version import InvalidVersion, Version
 from . import __version__
 from .catalog import Catalog, PypiRelease, Release, parse_file
 from .errors import InputError, NetworkError, UsageError
-from .fatbin import PTX, SASS, FatbinScanner
+from .fatbin import PTX, SASS, FatbinScanner, Image
 from .platforms import PLATFORMS, wheel_platforms
 from .pypi import _central_directory
 from .request import lookup_framework, parse_item
@@ -418,15 +418,18 @@ class Measurement(NamedTuple):
     ptx: tuple[str, ...]
     members: tuple[str, ...]
     read: int  # compressed bytes fetched from the members
-    other_kinds: tuple[int, ...] = ()  # fatbin entry kinds that are neither PTX nor SASS (not recorded)
+    note: str | None = None
 
     def entry(self) -> dict[str, Any]:
         """The build's entry in ``kernels.yaml``."""
         filename, sha256, url = self.build.wheel
-        return {"project": self.build.project, "version": self.build.version, "label": self.build.label,
-                "platform": self.build.platform, "method": self.method, "sass": list(self.sass),
-                "ptx": list(self.ptx), "wheel": {"filename": filename, "sha256": sha256, "url": url},
-                "members": list(self.members)}
+        out = {"project": self.build.project, "version": self.build.version, "label": self.build.label,
+               "platform": self.build.platform, "method": self.method, "sass": list(self.sass),
+               "ptx": list(self.ptx), "wheel": {"filename": filename, "sha256": sha256, "url": url},
+               "members": list(self.members)}
+        if self.note:
+            out["note"] = self.note
+        return out
 
     def describe(self) -> str:
         ptx = " ".join(self.ptx) or "none"
@@ -449,19 +452,50 @@ def measure(src: RangeSource, build: Build, method: str, progress: Progress | No
     chosen = sorted((m for m in members if _LIBRARY.match(m.name)), key=lambda m: m.name)
     if not chosen:
         raise HarvestError(f"{filename}: no CUDA library (<package>/lib/*cuda*.so or .dll) in the wheel")
-    entries: set[tuple[int, int]] = set()
+    images: dict[Image, int] = {}
+    containers = 0
     for member in chosen:
         scanner = FatbinScanner(member.size)
         for piece in member_bytes(src, url, member, progress, chunk or CHUNK):
             scanner.feed(piece)
-        entries |= scanner.finish().entries
-    sass = {f"sm_{arch}" for kind, arch in entries if kind == SASS}
-    ptx = {f"sm_{arch}" for kind, arch in entries if kind == PTX}
-    if not sass and not ptx:
+        found = scanner.finish()
+        containers += found.containers
+        for image, n in found.images.items():
+            images[image] = images.get(image, 0) + n
+    if not images:
         raise HarvestError(f"{filename}: no fatbin kernels in {', '.join(m.name for m in chosen)}")
-    others = tuple(sorted({kind for kind, _ in entries if kind not in (PTX, SASS)}))
-    return Measurement(build, "fatbin", _labels(sass), _labels(ptx), tuple(m.name for m in chosen),
-                       sum(m.compressed for m in chosen), others)
+    sass, ptx, note = summarise(images, containers)
+    return Measurement(build, "fatbin", sass, ptx, tuple(m.name for m in chosen), sum(m.compressed for m in chosen),
+                       note)
+
+
+def summarise(images: dict[Image, int], containers: int) -> tuple[tuple[str, ...], tuple[str, ...], str]:
+    """(SASS, PTX, note) of a build from the images of its libraries' fatbin containers.
+
+    A target is listed when at least half of the containers (one per compiled source file) carry
+    it: that is the build's arch list. A target only a few carry (FlashAttention's sm_90a, a
+    statically linked library's own wider list) is named in the note instead: a GPU that has only
+    such kernels does not run the build, and a PTX image in a few containers does not let a newer
+    GPU run the rest.
+    """
+    listed: dict[int, set[str]] = {SASS: set(), PTX: set()}
+    fewer: dict[int, list[Image]] = {}
+    for image, n in images.items():
+        if image.kind in listed and 2 * n >= containers:
+            listed[image.kind].add(image.label)
+        else:
+            fewer.setdefault(image.kind, []).append(image)
+    parts = []
+    for kind in sorted(fewer, key=lambda k: (k not in (SASS, PTX), -k)):  # SASS, PTX, then others
+        name = {SASS: "SASS", PTX: "PTX"}.get(kind, f"kind {kind}")
+        shown = sorted(fewer[kind], key=lambda i: arch_sort_key(i.label))
+        parts.append(f"{name} " + ", ".join(f"{i.label} ({images[i]})" for i in shown))
+    note = f"{containers} fatbin containers"
+    if parts:
+        note += "; in fewer than half of them, so not listed: " + "; ".join(parts)
+    if not any(image.kind == PTX for image in images):
+        note += "; no PTX in any container"
+    return _labels(listed[SASS]), _labels(listed[PTX]), note
 
 
 def _measure_flags(src: RangeSource, build: Build, members: list[Member]) -> Measurement:

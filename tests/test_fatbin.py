@@ -10,11 +10,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from resolver.fatbin import MAGIC, PTX, SASS, FatbinScanner, scan
+from resolver.fatbin import MAGIC, PTX, SASS, FatbinScanner, Image, scan
 
 
-def entry(kind: int, arch: int, payload: bytes = b"", header_size: int = 64) -> bytes:
-    head = struct.pack("<HHIQ", kind, 0x0101, header_size, len(payload)) + bytes(12) + struct.pack("<I", arch)
+def entry(kind: int, arch: int, payload: bytes = b"", header_size: int = 64, flags: int = 0x8011) -> bytes:
+    head = (struct.pack("<HHIQ", kind, 0x0101, header_size, len(payload)) + bytes(12) + struct.pack("<I", arch)
+            + bytes(8) + struct.pack("<Q", flags))
     return head + bytes(header_size - len(head)) + payload
 
 
@@ -84,13 +85,13 @@ def test_truncated_input_yields_only_complete_containers():
             assert found.entries == set(), cut
         elif cut < len(data):
             assert found.entries == {(SASS, 80), (SASS, 90), (PTX, 90)}, cut
-    assert scan(FIRST[:-1]) == (frozenset(), 0, 0)  # with the length known, rejected at its header
+    assert scan(FIRST[:-1]) == ({}, 0, 0)  # with the length known, rejected at its header
 
 
 def test_an_unknown_total_waits_for_the_end():
     scanner = FatbinScanner()  # no total: a container is complete only when its bytes have all come
     scanner.feed(FIRST[:-1])
-    assert scanner.finish() == (frozenset(), 0, 1)
+    assert scanner.finish() == ({}, 0, 1)
 
 
 LOOKALIKES = {
@@ -100,7 +101,7 @@ LOOKALIKES = {
     "entries overrun the container": container(entry(SASS, 80, b"x" * 8), size=64 + 4),
     "entries do not fill it": container(entry(SASS, 80, b"x" * 8), size=64 + 8 + 16),
     "gap too short for an entry": container(entry(SASS, 80, b"x" * 8) + bytes(8)),
-    "entry header too small": container(entry(SASS, 80, header_size=64)[:4] + struct.pack("<I", 16)
+    "entry header too small": container(entry(SASS, 80, header_size=64)[:4] + struct.pack("<I", 40)
                                         + entry(SASS, 80, header_size=64)[8:]),
     "entry header size zero": container(struct.pack("<HHIQ", 2, 0, 0, 0) + bytes(48)),
     "kind zero": container(entry(0, 80, b"x" * 8)),
@@ -128,7 +129,7 @@ def test_a_stray_magic_inside_a_payload_breaks_nothing():
 
 
 def test_an_empty_container_is_well_formed_but_empty():
-    assert scan(container()) == (frozenset(), 1, 0)
+    assert scan(container()) == ({}, 1, 0)
 
 
 def test_random_data_with_planted_headers_never_yields_an_entry():
@@ -148,6 +149,17 @@ def test_any_bytes_scan_the_same_whole_or_chunked(data, sizes):
     whole = scan(data)
     assert {(SASS, 80), (SASS, 90), (PTX, 90)} <= whole.entries
     assert chunked(data, sizes).finish() == whole
+
+
+def test_variants_and_counts():
+    # Flag bits as NVIDIA's cuobjdump reads them: 0x100000 sm_90a, 0x200000 sm_103f; both: base arch.
+    data = (container(entry(SASS, 90), entry(SASS, 90, flags=0x108011, header_size=112))
+            + container(entry(SASS, 90), entry(SASS, 103, flags=0x1208011, header_size=104))
+            + container(entry(SASS, 90), entry(SASS, 100, flags=0x300011)))
+    found = scan(data)
+    assert found.images == {Image(SASS, 90): 3, Image(SASS, 90, "a"): 1, Image(SASS, 103, "f"): 1, Image(SASS, 100): 1}
+    assert [i.label for i in sorted(found.images)] == ["sm_90", "sm_90a", "sm_100", "sm_103f"]
+    assert found.entries == {(SASS, 90), (SASS, 100), (SASS, 103)}
 
 
 def test_feed_after_finish_is_an_error():
