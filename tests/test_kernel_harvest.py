@@ -256,6 +256,7 @@ def test_fatbin_wins_in_either_order(mini):
     cat = load(mini)
     variant = cat.framework("torch").release("2.8.0").variant("cu128")
     assert kernels_of(cat, "torch", "2.8.0", variant, "linux-x86_64").sass == ("sm_80",)
+    assert re.fullmatch(r"[0-9a-f]{64}", cat.digest)  # the loader's own names are left alone
 
 
 def test_a_stored_member_is_scanned_as_is(mini, envsolve, monkeypatch):
