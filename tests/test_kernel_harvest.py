@@ -410,3 +410,11 @@ def test_zip64_records_are_read():
     assert member == kernel_harvest.Member(name.decode(), 8, 123, 4_800_000_000, 5_000_000_000, 6_000_000_000)
     with pytest.raises(kernel_harvest.HarvestError, match="damaged"):
         kernel_harvest.parse_directory(record + b"junk", "x")
+
+
+def test_the_shipped_catalog_uses_its_measured_lists():
+    cat = load()
+    release = cat.framework("torch").release("2.15.0")
+    variant = next(v for v in release.variants if "linux-aarch64" in v.pypi_default)
+    found = kernels_of(cat, "torch", "2.15.0", variant, "linux-aarch64")
+    assert found.method == "fatbin" and found.verified and "sm_110" in found.sass
