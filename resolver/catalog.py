@@ -676,7 +676,10 @@ class _Builder:
         for file, kdata in parts["kernels"]:
             for b in kdata.get("builds", []):
                 wheel = b["wheel"]
-                measured[(b["project"], b["version"], b["label"], b["platform"])] = KernelList(
+                build = (b["project"], b["version"], b["label"], b["platform"])
+                if build in measured and measured[build].method == "fatbin" and b["method"] != "fatbin":
+                    continue  # the libraries' own fatbins win over the flags they were built with
+                measured[build] = KernelList(
                     (b["platform"],), tuple(b["sass"]), tuple(b["ptx"]), (wheel["url"],), b["method"], b.get("note"))
         cudnn_support = tuple(CudnnSupport(c["versions"], tuple(c["cuda_majors"]), c["min_compute_capability"],
                                            _src(c, ids=_ids(cuda)), c.get("note")) for c in cuda.get("cudnn", []))

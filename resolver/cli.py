@@ -588,6 +588,67 @@ def catalog_sync(ctx: click.Context, projects: tuple[str, ...], indexes: tuple[s
     click.echo(f"{len(changed)} file(s) updated" if changed else "catalog already up to date")
 
 
+@catalog.command("kernels")
+@click.argument("builds", nargs=-1)
+@click.option("--platform", "platforms", multiple=True,
+              help="Only this platform's PyPI wheel (repeatable; default: every platform whose PyPI wheel is a CUDA build).")
+@click.option("--method", type=click.Choice(["fatbin", "build-flags"]), default="fatbin", show_default=True,
+              help="fatbin: scan the CUDA libraries' fatbins (streams ~1 GB per wheel); "
+                   "build-flags: read the nvcc -gencode flags the wheel records (~1 KB).")
+@click.option("--dry-run", is_flag=True, help="Measure and print; write nothing.")
+@click.pass_context
+def catalog_kernels(ctx: click.Context, builds: tuple[str, ...], platforms: tuple[str, ...], method: str,
+                    dry_run: bool) -> None:
+    """Measure the SASS and PTX targets of PyPI CUDA builds from their wheels into
+    catalogs/measured/kernels.yaml (measured lists win over documented ones).
+
+    \b
+    BUILDS: torch==2.14.1 ... (default: the newest catalogued torch release). Wheels are read with
+    HTTP range requests, never downloaded whole. Existing entries of other builds are kept.
+    Exit codes: 0 done, 2 bad input or an unusable wheel, 3 network failure; nothing is written
+    unless every build was measured.
+    """
+    import time
+
+    from . import kernel_harvest as harvest
+    from .writer import write_files
+
+    cat = _load(ctx)
+    target = harvest.target_file(cat)
+
+    def progress(member: str, done: int, total: int) -> None:
+        click.echo(f"\r  {member}: {done / 2**20:,.0f} of {total / 2**20:,.0f} MiB read", err=True,
+                   nl=done >= total)
+
+    try:
+        plan = harvest.plan(cat, builds, platforms)
+        existing = harvest.read_builds(target.read_bytes() if target.is_file() else None, str(target))
+        source = harvest.default_source()
+        measured = []
+        for build in plan:
+            if sys.stderr.isatty():
+                click.echo(f"envsolve: measuring {build.describe()} from {build.wheel[0]}", err=True)
+            started = time.monotonic()
+            found = harvest.measure(source, build, method, progress if sys.stderr.isatty() else None)
+            click.echo(f"{found.describe()}  [{found.read / 2**20:,.1f} MiB read in {time.monotonic() - started:.1f} s]")
+            if found.note:
+                click.echo(f"  {found.note}")
+            measured.append(found)
+        data = harvest.render(harvest.merge(existing, measured))
+    except EnvsolveError as exc:
+        raise Failure(f"nothing written: {exc}", _code(exc)) from None
+    if dry_run:
+        return
+    if target.is_file() and target.read_bytes() == data:
+        click.echo(f"{target} already up to date")
+        return
+    try:
+        write_files({target: data})
+    except EnvsolveError as exc:
+        raise Failure(f"nothing written: {exc}", _code(exc)) from None
+    click.echo(f"wrote {target}")
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; return (never raise) the exit code."""
     debug = "--debug" in (argv if argv is not None else sys.argv[1:])
