@@ -234,9 +234,10 @@ def explain_empty(cat: Catalog, request: Request, target: Target, item: StackIte
         needs = sorted({r.reason.need for r in last if isinstance(r.reason, NoGlibc) and r.reason.need},
                        key=glibc_rules.key)
         need = f"glibc {needs[0]} or newer" if needs else "a glibc its wheels are not built for"
+        documented = any(isinstance(r.reason, NoGlibc) and r.reason.basis == "catalog" for r in last)
+        basis = "its wheels' manylinux tags and documented build images" if documented else "its wheels' manylinux tags"
         causes.append(Cause("glibc", f"every {what} {accel} build for Python {target.python} on {target.platform} needs "
-                                     f"{need} (its wheels' manylinux tags); {target.edition or 'the target'} has "
-                                     f"glibc {target.glibc}"))
+                                     f"{need} ({basis}); {target.edition or 'the target'} has glibc {target.glibc}"))
     elif stage == "cuda-pin":
         cudas = sorted({r.reason.cuda for r in last if isinstance(r.reason, CudaPinMismatch) and r.reason.cuda},
                        key=lambda c: tuple(int(x) for x in c.split(".")))

@@ -81,13 +81,20 @@ def warning_text(sol: Solution, w: Warning) -> str:
         return (f"UNVERIFIED: {w.build.describe()}: the glibc its {t.platform} wheels need is not catalogued; "
                 f"whether it installs on {t.os_label} was not checked; --strict refuses such builds")
     if isinstance(w, OlderForGlibc):
-        span, whose = (w.first, "its") if w.first == w.last else (f"{w.first} to {w.last}", "their")
-        needs = f"need glibc {w.needs} or newer" if w.needs else "have no wheel for glibc"
-        chosen = next((c for c in sol.chosen if c.ref == w.build), None)
-        verdict = ("is the newest that installs there" if chosen is None or chosen.glibc_known
-                   else "is the newest not known to fail there (its glibc need is not catalogued)")
-        return (f"{w.build.distribution} {span}: {whose} {t.platform} wheels (or those of a package it needs) {needs}; "
-                f"{t.edition or 'the target'} has glibc {t.glibc}, so {w.build.distribution} {w.build.version} {verdict}")
+        where = f"{t.edition or 'the target'} has glibc {t.glibc}"
+        parts = []
+        if w.first is not None:
+            span, whose = (w.first, "its") if w.first == w.last else (f"{w.first} to {w.last}", "their")
+            needs = f"need glibc {w.needs} or newer" if w.needs else "have no wheel for glibc"
+            chosen = next((c for c in sol.chosen if c.ref == w.build), None)
+            verdict = ("is the newest that installs there" if chosen is None or chosen.glibc_known
+                       else "is the newest not known to fail there (its glibc need is not catalogued)")
+            parts.append(f"{w.build.distribution} {span}: {whose} {t.platform} wheels (or those of a package it needs) "
+                         f"{needs}; {where}, so {w.build.distribution} {w.build.version} {verdict}")
+        for ref, package, need in w.same:
+            parts.append(f"{ref.describe()} would need {package} wheels for glibc {need or 'newer'} or newer ({where}), "
+                         f"so {w.build.describe()} is used")
+        return "; ".join(parts)
     if isinstance(w, EditionNote):
         return f"{w.edition}: {w.note}"
     if isinstance(w, SystemCuda):

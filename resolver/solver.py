@@ -84,9 +84,10 @@ class OlderForGlibc(NamedTuple):
     """Newer releases of a chosen framework were passed over: their wheels need a newer glibc."""
 
     build: BuildRef  # the chosen build
-    first: str  # the oldest newer release refused for glibc
-    last: str  # the newest
+    first: str | None  # the oldest newer release refused for glibc (None: only other builds of this one)
+    last: str | None  # the newest
     needs: str | None  # the lowest glibc those wheels need
+    same: tuple[tuple[BuildRef, str, str | None], ...] = ()  # other builds of the chosen release: (build, package, glibc)
 
 
 class EditionNote(NamedTuple):
@@ -315,14 +316,21 @@ def _older_for_glibc(cat: Catalog, request: Request, target: Target, cand: Candi
     for r in rejected:
         if isinstance(r.reason, NoGlibc) and Version(r.build.version) > cand.version:
             refused.setdefault(r.build.version, r.reason.need)
+    same: list[tuple[BuildRef, str, str | None]] = []
+    rank = {id(c): i for i, c in enumerate(good)}
     for other in good:
-        problem = other.details.problem if other.version > cand.version else None
-        if problem is not None and problem.glibc is not None:
+        problem = other.details.problem if other.version >= cand.version else None
+        if problem is None or problem.glibc is None:
+            continue
+        if other.version > cand.version:
             refused.setdefault(other.release.version, problem.needs)
-    if not refused:
+        elif rank[id(other)] < rank.get(id(cand), len(good)):  # preferred, same release (jax 0.7.0's pip CUDA)
+            same.append((other.ref, problem.package, problem.needs))
+    if not refused and not same:
         return None
     versions = sorted(refused, key=Version)
-    return OlderForGlibc(cand.ref, versions[0], versions[-1], refused[versions[0]])
+    return OlderForGlibc(cand.ref, versions[0] if versions else None, versions[-1] if versions else None,
+                         refused[versions[0]] if versions else None, tuple(same))
 
 
 def environment_check(cat: Catalog, target: Target, chosen: tuple[Candidate, ...], libraries: tuple[Package, ...],
