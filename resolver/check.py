@@ -5,6 +5,7 @@ and the fleet they must run on. Pure apart from reading the files it is given.
 from __future__ import annotations
 
 import hashlib
+import re
 from pathlib import Path
 from collections.abc import Iterable, Mapping
 from typing import NamedTuple
@@ -12,9 +13,12 @@ from typing import NamedTuple
 from packaging.version import InvalidVersion, Version
 
 from .catalog import Catalog, Framework, Release, Variant
-from .lockread import LockedFile, LockParseError, read
-from .platforms import PYPI_INDEX
+from .lockread import LockedFile, LockParseError, Pin, read
+from .platforms import PYPI_INDEX, wheel_glibc, wheel_platforms
 from .rules import builds, driver, kernels
+from .rules.glibc import Need
+from .rules.glibc import fits as glibc_fits
+from .rules.glibc import key as glibc_key
 from .rules.libraries import cuda_majors, cuda_of_label, is_library
 from .rules.platform import driver_family
 from .rules.target import GpuTarget
@@ -37,7 +41,9 @@ class CheckFinding(NamedTuple):
 class Fleet(NamedTuple):
     driver: str | None
     gpus: tuple[GpuTarget, ...]
-    os: str | None
+    os: str | None  # linux | wsl2 | windows | macos
+    glibc: str | None = None  # the fleet's glibc (Linux and WSL2), from an edition or --glibc
+    edition: str | None = None  # ubuntu-22.04, amazonlinux-2
 
 
 def collect(paths: Iterable[Path]) -> list[Path]:
@@ -66,6 +72,8 @@ def check(cat: Catalog, paths: Iterable[Path], fleet: Fleet | None = None) -> tu
         else:
             findings += _integrity(path, locked)
             findings += _compatibility(cat, locked)
+        if fleet is not None and fleet.glibc is not None:
+            findings += _glibc(cat, locked, fleet)
     return findings, errors
 
 
@@ -219,3 +227,55 @@ def _fleet(cat: Catalog, f: LockedFile, meta: dict, fleet: Fleet) -> list[CheckF
             out.append(CheckFinding("warning", f.path, None, f"wants driver >= {floor.full}; the {fleet.driver} nodes "
                                     "run it only through CUDA minor-version compatibility (no PTX JIT)"))
     return out
+
+
+def _glibc(cat: Catalog, f: LockedFile, fleet: Fleet) -> list[CheckFinding]:
+    """Locked packages none of whose Linux wheels installs on the fleet's glibc: from the wheel names
+    the lockfile gives, else from the catalog (its file lists; an index build's documented floor)."""
+    assert fleet.glibc is not None
+    platform = f.platform or "linux-x86_64"
+    if not platform.startswith("linux-"):
+        return []
+    python = f.python or "3.12"
+    where = f"{fleet.edition or 'the fleet'} has glibc {fleet.glibc}"
+    pins = {p.name: p for p in f.pins}
+    out: list[CheckFinding] = []
+    for pin in f.pins:
+        if pin.version is None:
+            continue
+        tagged = [wheel_glibc(w, cat.manylinux_legacy) for w in pin.wheels if platform in wheel_platforms(w)]
+        if tagged:
+            stated = [t for t in tagged if t is not None]
+            if len(stated) < len(tagged):  # a linux_* wheel states no glibc
+                continue
+            need, basis = min(stated, key=glibc_key), "the locked wheels' tags"
+        else:
+            found = _catalog_glibc(cat, pin, pins, platform, python)
+            if found is None or not found.known or found.glibc is None:
+                continue
+            need, basis = found.glibc, ("its documented build image" if found.basis == "catalog"
+                                        else "its wheels' tags, from the catalog")
+        if not glibc_fits(need, fleet.glibc):
+            out.append(CheckFinding("error", f.path, pin.line, f"{pin.name}=={pin.version} needs glibc {need} ({basis}); "
+                                    f"{where}", f"envsolve STACK --os {fleet.edition or 'linux'}"
+                                    + ("" if fleet.edition else f" --glibc {fleet.glibc}") + " (re-solve for it)"))
+    recorded = ((f.meta or {}).get("system") or {}).get("glibc_min")
+    if not out and isinstance(recorded, str) and re.fullmatch(r"2\.\d{1,2}", recorded) and not glibc_fits(recorded, fleet.glibc):
+        out.append(CheckFinding("error", f.path, None, f"the lock set's wheels need glibc {recorded}; {where}"))
+    return out
+
+
+def _catalog_glibc(cat: Catalog, pin: Pin, pins: Mapping[str, Pin], platform: str, python: str) -> Need | None:
+    assert pin.version is not None
+    fw = next((fw for fw in cat.frameworks.values() if fw.distribution == pin.name), None)
+    if fw is None:
+        return builds.package_glibc(cat, pin.name, pin.version, platform, python)
+    try:
+        version = Version(pin.version)
+    except InvalidVersion:
+        return None
+    release = fw.release(version.public)
+    variant = _variant(cat, fw, release, version, pins, platform) if release is not None else None
+    if release is None or variant is None:
+        return None
+    return builds.glibc_need(cat, fw, release, variant, platform, python)

@@ -74,6 +74,7 @@ Examples:
   envsolve matrix --os linux --format github   a CI build matrix of every working combination
   envsolve catalog show torch==2.8.0      one release's facts
   envsolve catalog show jax --json        the newest JAX release, as JSON
+  envsolve catalog editions               the Linux and Windows editions --os accepts
   envsolve catalog lint                   check the catalogs (also run by the tests)
   envsolve catalog sync                   refresh the generated PyPI data
   envsolve catalog sync --index all       refresh the builds read from the frameworks' own indexes
@@ -212,8 +213,9 @@ def _build_request(cat, stack, accelerator, rocm, os_name, arch, python, gpu_mod
 
 @cli.command("matrix")
 @click.argument("stacks", nargs=-1)
-@click.option("--os", "oses", multiple=True, type=click.Choice(["linux", "windows", "wsl2", "macos"]),
-              help="Only these OSes (repeatable; default: all).")
+@click.option("--os", "oses", multiple=True, metavar="OS",
+              help="Only these OSes, or these Linux editions as targets (ubuntu-22.04, amazonlinux-2...; "
+                   "repeatable; default: all OSes).")
 @click.option("--arch", "arches", multiple=True, help="Only these CPUs (repeatable).")
 @click.option("--python", "pythons", multiple=True, help="Only these Pythons (repeatable; default 3.10-3.14).")
 @click.option("--accelerator", "accelerators", multiple=True, type=click.Choice(["cuda", "rocm", "mps", "cpu"]),
@@ -238,18 +240,26 @@ def matrix_cmd(ctx: click.Context, stacks: tuple[str, ...], oses, arches, python
     (--write), 2 bad input.
     """
     from . import matrix
+    from .errors import UsageError
     from .request import lookup_gpu, parse_driver, parse_python, parse_stack
-    from .rules.platform import check_arch
+    from .rules.platform import check_arch, resolve_os
 
     cat = _load(ctx)
     stack_list = [parse_stack(cat, s) for s in stacks] or matrix.default_stacks(cat)
     wanted = {check_arch(cat, "linux", x) for x in arches}
+    choices = [resolve_os(cat, o) for o in oses]
+    if any(c.edition and c.os != "linux" for c in choices):
+        raise UsageError("matrix takes Linux editions as targets; for Windows give --os windows")
+    plain = {c.os for c in choices if not c.edition}
+    editions = [c.edition for c in choices if c.edition]
     targets = [(o, a, acc) for o, a, acc in cat.matrix.targets
-               if (not oses or o in oses) and (not arches or a in wanted)]
+               if (not oses or o in plain) and (not arches or a in wanted)]
+    targets += matrix.edition_targets(cat, editions, wanted)
     py_list = [parse_python(p) for p in pythons] or list(cat.matrix.pythons)
     gpus = tuple(lookup_gpu(cat, g) for g in gpu_models)
     drv = parse_driver(driver) if driver else None
-    todo = matrix.cells(stack_list, targets, py_list, gpus, drv, tuple(accelerators) or None)
+    todo = matrix.cells(stack_list, targets, py_list, gpus, drv, tuple(accelerators) or None,
+                        {name: cat.distributions[name].glibc for name in editions})
     if not todo:
         raise Failure("no combination left after the filters")
     if sys.stderr.isatty():
@@ -323,11 +333,12 @@ def explore_cmd(ctx: click.Context, out: Path, oses, pythons, gpu_models, driver
 @click.option("--json", "as_json", is_flag=True, help="Print the findings as JSON.")
 @click.option("--driver", help="Check against machines with this NVIDIA driver.")
 @click.option("--gpu-model", "gpu_models", multiple=True, help="Check against machines with this GPU (repeatable).")
-@click.option("--os", "os_name", type=click.Choice(["linux", "windows", "wsl2", "macos"]), help="The fleet's OS.")
+@click.option("--os", "os_name", metavar="OS", help="The fleet's OS or edition (amazonlinux-2 checks its glibc too).")
+@click.option("--glibc", help="The fleet's glibc X.Y: flag locked wheels that need a newer one.")
 @click.option("--fix", is_flag=True, help="Regenerate stale envsolve lock sets with their recorded command.")
 @click.pass_context
 def check_cmd(ctx: click.Context, paths: tuple[Path, ...], as_json: bool, driver: str | None,
-              gpu_models: tuple[str, ...], os_name: str | None, fix: bool) -> None:
+              gpu_models: tuple[str, ...], os_name: str | None, glibc: str | None, fix: bool) -> None:
     """Check lockfiles: parse, compatibility, integrity, freshness, and the fleet they must run on.
 
     \b
@@ -338,13 +349,22 @@ def check_cmd(ctx: click.Context, paths: tuple[Path, ...], as_json: bool, driver
     import shlex
 
     from . import check
-    from .request import lookup_gpu, parse_driver
+    from .errors import UsageError
+    from .request import lookup_gpu, parse_driver, parse_glibc
+    from .rules.platform import resolve_os
 
     cat = _load(ctx)
     fleet = None
-    if driver or gpu_models or os_name:
-        fleet = check.Fleet(parse_driver(driver) if driver else None,
-                            tuple(lookup_gpu(cat, g) for g in gpu_models), os_name)
+    if driver or gpu_models or os_name or glibc:
+        choice = resolve_os(cat, os_name) if os_name else None
+        have = parse_glibc(glibc) if glibc else None
+        if have and choice is not None and choice.glibc and have != choice.glibc:
+            raise UsageError(f"{choice.edition} has glibc {choice.glibc}, not {have}: drop --glibc, or give --os linux --glibc {have}")
+        if have and choice is not None and choice.os not in ("linux", "wsl2"):
+            raise UsageError(f"--glibc applies to Linux and WSL2 fleets, not {choice.edition or choice.os}")
+        fleet = check.Fleet(parse_driver(driver) if driver else None, tuple(lookup_gpu(cat, g) for g in gpu_models),
+                            choice.os if choice else None, have or (choice.glibc if choice else None),
+                            choice.edition if choice else None)
     targets = list(paths) or [Path("lockfiles")]
     missing = [str(p) for p in targets if not p.exists()]
     if missing:
@@ -412,6 +432,22 @@ def catalog_show(ctx: click.Context, release: str, as_json: bool) -> None:
         _echo_json(facts)
     else:
         click.echo(show.format_facts(facts))
+
+
+@catalog.command("editions")
+@click.option("--json", "as_json", is_flag=True, help="Print the editions as JSON.")
+@click.pass_context
+def catalog_editions(ctx: click.Context, as_json: bool) -> None:
+    """List the OS editions --os accepts: Linux distributions with their glibc, CPUs, container
+    image and the Pythons their own repositories install; Windows editions with what is known of
+    NVIDIA's and the frameworks' support there."""
+    from . import show
+
+    data = show.editions(_load(ctx))
+    if as_json:
+        _echo_json(data)
+    else:
+        click.echo(show.format_editions(data))
 
 
 @catalog.command("lint")

@@ -15,9 +15,11 @@ from packaging.version import InvalidVersion, Version
 
 from .catalog import Catalog, Framework, Release, Variant, split_requirement
 from .probe import Machine
+from .platforms import wheel_glibc
 from .rules import builds, cudnn, driver, kernels
+from .rules import glibc as glibc_rules
 from .rules.libraries import cuda_majors, is_library, library_major
-from .rules.platform import OSES, driver_family, platform_of
+from .rules.platform import OSES, driver_family, edition_for, platform_of
 from .rules.target import GpuTarget
 
 
@@ -26,11 +28,12 @@ class Installed(NamedTuple):
     name: str  # canonical
     version: str
     requires: tuple[str, ...]  # Requires-Dist
+    tags: tuple[str, ...] = ()  # the wheel tags it was installed from (its WHEEL file's Tag lines)
 
 
 class Finding(NamedTuple):
     severity: str  # error | warning | info
-    kind: str  # driver | gpu-arch | cuda-major | library | no-gpu | broken | unknown-build
+    kind: str  # driver | gpu-arch | cuda-major | library | no-gpu | broken | unknown-build | cudnn | glibc | probe
     message: str
     fix: str | None
 
@@ -38,6 +41,7 @@ class Finding(NamedTuple):
 class Report(NamedTuple):
     machine: Machine
     platform: str | None
+    edition: str | None  # the catalogued distribution /etc/os-release names
     frameworks: tuple[tuple[str, str, str | None], ...]  # (distribution, version, matched variant)
     libraries: tuple[tuple[str, str], ...]
     findings: tuple[Finding, ...]
@@ -53,7 +57,9 @@ def installed_distributions(paths: list[str] | None = None) -> list[Installed]:
         if not name:
             continue
         key = canonicalize_name(name)
-        seen.setdefault(key, Installed(key, dist.version or "", tuple(dist.requires or ())))
+        wheel = dist.read_text("WHEEL") or ""
+        tags = tuple(line.split(":", 1)[1].strip() for line in wheel.splitlines()[:200] if line.startswith("Tag:"))
+        seen.setdefault(key, Installed(key, dist.version or "", tuple(dist.requires or ()), tags))
     return sorted(seen.values())
 
 
@@ -193,16 +199,53 @@ def diagnose(cat: Catalog, machine: Machine, dists: Iterable[Installed]) -> Repo
                                 f"side by side{what}: {shown}",
                                 "envsolve " + "+".join(fw.name for fw, _, _ in cuda_builds) + " --gpu --detect"
                                 if cuda_builds else None))
+    findings += _glibc_findings(cat, machine, platform, installed)
     for note in machine.notes:
         findings.append(Finding("info", "probe", note, None))
-    return Report(machine, platform, tuple(frameworks), tuple(libs), tuple(findings))
+    seen = machine.os_release
+    edition = edition_for(cat, seen.id, seen.version_id) if seen is not None else None
+    return Report(machine, platform, edition, tuple(frameworks), tuple(libs), tuple(findings))
+
+
+def _glibc_findings(cat: Catalog, machine: Machine, platform: str | None, installed: dict[str, Installed]) -> list[Finding]:
+    """Installed packages that need a newer glibc than this machine has: by the wheel tag they were
+    installed from, and for a framework, by its build's catalogued floor (an index wheel tagged
+    linux_x86_64 states none, yet pip installs it anywhere)."""
+    have = machine.glibc
+    if have is None or platform is None or not platform.startswith("linux-"):
+        return []
+    out = []
+    for dist in sorted(installed.values()):
+        tagged = [wheel_glibc(f"x-0-{tag}.whl", cat.manylinux_legacy) for tag in dist.tags]
+        stated = [t for t in tagged if t is not None and t != "0.0"]
+        if stated and len(stated) == len(tagged) and not glibc_rules.fits(min(stated, key=glibc_rules.key), have):
+            need = min(stated, key=glibc_rules.key)
+            out.append(Finding("error", "glibc", f"{dist.name} {dist.version} was installed from a wheel for glibc "
+                               f"{need} ({', '.join(dist.tags[:2])}); this machine has glibc {have}: it will fail to load",
+                               f"envsolve STACK --detect (solves for glibc {have})"))
+            continue
+        fw = next((f for f in cat.frameworks.values() if canonicalize_name(f.distribution) == dist.name), None)
+        release, variant = match_build(cat, fw, dist, installed, platform) if fw else (None, None)
+        if fw is None or release is None or variant is None:
+            continue
+        found = builds.glibc_need(cat, fw, release, variant, platform, machine.python)
+        if found.known and found.glibc and not glibc_rules.fits(found.glibc, have):
+            out.append(Finding("error", "glibc", f"{dist.name} {dist.version} ({variant.name}) needs glibc {found.glibc} "
+                               f"({'its documented build image' if found.basis == 'catalog' else 'its wheels'}); this "
+                               f"machine has glibc {have}: it will fail to load", f"envsolve {fw.name} --detect"))
+    return out
 
 
 def format_report(report: Report) -> str:
     m = report.machine
     gpus = ", ".join(f"{g.name} ({g.compute_capability or '?'})" for g in m.gpus) or "none visible"
+    where = ""
+    if m.os_release is not None:
+        where = f", {m.os_release.pretty_name}" + (f" ({report.edition})" if report.edition else " (not a catalogued edition)")
+    if m.os in ("linux", "wsl2"):
+        where += f", glibc {m.glibc or 'not found'}"
     lines = [
-        f"machine: {m.os} {m.arch}, Python {m.python}",
+        f"machine: {m.os} {m.arch}{where}, Python {m.python}",
         f"NVIDIA driver: {m.driver or 'not found'}" + (f" (from {m.driver_source})" if m.driver_source else ""),
         f"GPUs: {gpus}",
     ]
@@ -230,7 +273,9 @@ def report_json(report: Report) -> dict:
     m = report.machine
     return {
         "schema": "envsolve.doctor/1",
-        "machine": {"os": m.os, "arch": m.arch, "python": m.python, "driver": m.driver,
+        "machine": {"os": m.os, "arch": m.arch, "python": m.python, "glibc": m.glibc,
+                    "os_release": m.os_release._asdict() if m.os_release else None, "edition": report.edition,
+                    "driver": m.driver,
                     "driver_source": m.driver_source, "rocm": m.rocm, "apple_gpu": m.apple_gpu,
                     "gpus": [{"name": g.name, "compute_capability": g.compute_capability, "driver": g.driver} for g in m.gpus]},
         "platform": report.platform,

@@ -32,6 +32,7 @@ class Pin(NamedTuple):
     hashes: tuple[str, ...]  # "sha256:..." as written
     line: int | None
     url: str | None  # a direct artifact URL, where the format has one
+    wheels: tuple[str, ...] = ()  # the wheel file names the lock names for it, where the format has them
 
 
 class LockedFile(NamedTuple):
@@ -132,7 +133,9 @@ def read_pylock(path: Path) -> LockedFile:
     for p in lock.packages:
         hashes = tuple(f"{algo}:{digest}" for w in (p.wheels or ()) for algo, digest in sorted(w.hashes.items()))
         url = next((w.url for w in (p.wheels or ()) if w.url), None)
-        pins.append(Pin(canonicalize_name(p.name), str(p.version) if p.version else None, (), hashes, None, url))
+        names = tuple(w.name or (w.url or "").rsplit("/", 1)[-1] for w in (p.wheels or ()))
+        pins.append(Pin(canonicalize_name(p.name), str(p.version) if p.version else None, (), hashes, None, url,
+                        tuple(n for n in names if n.endswith(".whl"))))
     tool = (lock.tool or {}).get("envsolve", {})
     options = tuple(("--index", p.index, 0) for p in lock.packages if p.index)
     return LockedFile(str(path), "pylock", tuple(pins), options, tool.get("platform"), tool.get("python"), None)
@@ -156,7 +159,8 @@ def read_conda_lock(path: Path) -> LockedFile:
     except Exception as exc:  # conda-lock raises pydantic and its own errors; all mean "unreadable"
         raise LockParseError(str(path), None, f"conda-lock cannot read it: {str(exc).splitlines()[0]}") from None
     pins = [Pin(canonicalize_name(p.name), p.version, (), tuple(f"sha256:{p.hash.sha256}" for _ in [0] if p.hash.sha256),
-                None, p.url) for p in lock.package]
+                None, p.url, tuple(n for n in [str(p.url or "").rsplit("/", 1)[-1]] if n.endswith(".whl")))
+            for p in lock.package]
     return LockedFile(str(path), "conda-lock", tuple(pins), (), None, None, None)
 
 
@@ -169,10 +173,12 @@ def read_envsolve(path: Path) -> LockedFile:
     if not isinstance(data, dict) or data.get("schema") != "envsolve.solution/1" or not isinstance(data.get("lock"), dict):
         raise LockParseError(str(path), None, "not an envsolve lock set manifest (schema envsolve.solution/1 with 'lock')")
     try:
-        pins = tuple(Pin(canonicalize_name(p["name"]), p["version"], tuple(p.get("extras", ())), (), None, None)
+        artifacts = data["lock"].get("artifacts") or {}
+        pins = tuple(Pin(canonicalize_name(p["name"]), p["version"], tuple(p.get("extras", ())), (), None, None,
+                         tuple(str(a.get("filename", "")) for a in artifacts.get(p["name"], ()) if isinstance(a, dict)))
                      for p in data["packages"])
         target = data["target"]
-    except (KeyError, TypeError) as exc:
+    except (KeyError, TypeError, AttributeError) as exc:
         raise LockParseError(str(path), None, f"manifest field missing or malformed: {exc}") from None
     return LockedFile(str(path), "envsolve", pins, (), target.get("platform"), target.get("python"), data)
 

@@ -10,7 +10,8 @@ from __future__ import annotations
 import itertools
 import json
 import os
-from typing import Iterable, NamedTuple
+from collections.abc import Iterable, Mapping
+from typing import NamedTuple
 
 from .catalog import Catalog
 from .rules.platform import arch_label
@@ -40,17 +41,37 @@ def default_stacks(cat: Catalog) -> list[tuple[StackItem, ...]]:
 
 def cells(stacks: list[tuple[StackItem, ...]], targets: Iterable[tuple[str, str, tuple[str, ...]]],
           pythons: Iterable[str], gpus: tuple[GpuTarget, ...] = (), driver: str | None = None,
-          accelerators: tuple[str, ...] | None = None) -> list[Cell]:
+          accelerators: tuple[str, ...] | None = None, editions: Mapping[str, str] | None = None) -> list[Cell]:
+    """Every (stack, target, accelerator, Python). A target's OS may be a Linux edition named in
+    ``editions`` (name -> glibc): linux with that glibc."""
     out = []
     for stack in stacks:
         for os_name, arch, offered in targets:
+            glibc = (editions or {}).get(os_name)
+            plain, edition = ("linux", os_name) if glibc else (os_name, None)
             for accel in offered:
                 if accelerators and accel not in accelerators:
                     continue
                 for python in pythons:
                     gpu_args = gpus if accel == "cuda" else ()
                     out.append(Cell(Request(stack, accel, None, None),
-                                    Target(os_name, arch, python, gpu_args, driver if accel == "cuda" else None)))
+                                    Target(plain, arch, python, gpu_args, driver if accel == "cuda" else None,
+                                           glibc, edition)))
+    return out
+
+
+def edition_targets(cat: Catalog, names: Iterable[str],
+                    arches: Iterable[str] = ()) -> list[tuple[str, str, tuple[str, ...]]]:
+    """Matrix targets for Linux editions: each on the CPUs it runs on (and the catalog's Linux
+    matrix has), with the accelerators the Linux targets offer."""
+    linux = {arch: offered for os_name, arch, offered in cat.matrix.targets if os_name == "linux"}
+    wanted = set(arches)
+    out = []
+    for name in names:
+        dist = cat.distributions[name]
+        for arch, offered in linux.items():
+            if (not dist.arches or arch in dist.arches) and (not wanted or arch in wanted):
+                out.append((name, arch, offered))
     return out
 
 
@@ -113,7 +134,8 @@ def format_table(manifests: list[dict]) -> str:
     rows = [("STACK", "TARGET", "ACCEL", "PYTHON", "RESULT")]
     for m in manifests:
         t = m["target"]
-        rows.append((_stack(m), f"{t['os']} {arch_label(t['os'], t['arch'])}", m["request"]["accelerator"], t["python"], _result(m)))
+        rows.append((_stack(m), f"{t.get('edition') or t['os']} {arch_label(t['os'], t['arch'])}", m["request"]["accelerator"],
+                     t["python"], _result(m)))
     widths = [max(len(r[i]) for r in rows) for i in range(4)]
     lines = ["  ".join(r[i].ljust(widths[i]) for i in range(4)) + "  " + r[4] for r in rows]
     ok = sum(m["status"] == "ok" for m in manifests)
@@ -129,7 +151,7 @@ def _cell(m: dict) -> tuple[Request, Target]:
     stack = tuple(StackItem(i["framework"], SpecifierSet(i["specifier"]), i["framework"]) for i in m["request"]["stack"])
     gpus = tuple(GpuTarget(g["name"], g["compute_capability"]) for g in t["gpus"])
     return (Request(stack, m["request"]["accelerator"], m["request"]["rocm"], m["request"]["cuda"]),
-            Target(t["os"], t["arch"], t["python"], gpus, t["driver"]))
+            Target(t["os"], t["arch"], t["python"], gpus, t["driver"], t.get("glibc"), t.get("edition")))
 
 
 def command(m: dict) -> str:
@@ -154,7 +176,8 @@ def format_github(manifests: list[dict]) -> str:
             continue
         t = m["target"]
         include.append({
-            "name": _name(m), "stack": _stack(m), "os": t["os"], "arch": t["arch"], "python": t["python"],
+            "name": _name(m), "stack": _stack(m), "os": t["os"], **({"edition": t["edition"]} if t.get("edition") else {}),
+            "arch": t["arch"], "python": t["python"],
             "accelerator": m["request"]["accelerator"], "envsolve": command(m),
             "packages": " ".join(f"{p['name']}=={p['version']}" for p in m["packages"] if p["role"] != "gpu-library"),
         })

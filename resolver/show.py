@@ -1,4 +1,4 @@
-"""``envsolve catalog show``: one release's facts as a value, and a pure formatter for people."""
+"""``envsolve catalog show`` and ``catalog editions``: catalog facts as values, and pure formatters for people."""
 
 from __future__ import annotations
 
@@ -139,4 +139,31 @@ def format_facts(f: dict) -> str:
         lines.append(f"      source: {', '.join(v['source']) or '-'}")
     if f["source"]:
         lines.append(f"  source: {', '.join(f['source'])}")
+    return "\n".join(lines)
+
+
+def editions(cat: Catalog) -> dict:
+    """The editions ``--os`` accepts, as a value (``envsolve.editions/1``)."""
+    from .rules.glibc import key
+
+    linux = sorted(cat.distributions.values(), key=lambda d: (d.os_release[0], key(d.glibc), d.name))
+    return {
+        "schema": "envsolve.editions/1",
+        "linux": [{"name": d.name, "glibc": d.glibc, "arches": list(d.arches),
+                   "os_release": {"id": d.os_release[0], "version_id": d.os_release[1]}, "image": d.image,
+                   "pythons": [p.python for p in d.pythons], "note": d.note, "source": list(d.source)} for d in linux],
+        "windows": [{"name": w.name, "note": w.note, "source": list(w.source)} for w in cat.windows_editions.values()],
+    }
+
+
+def format_editions(data: dict) -> str:
+    rows = [("EDITION", "GLIBC", "CPUS", "IMAGE (PYTHONS)")]
+    for d in data["linux"]:
+        image = f"{d['image']} ({', '.join(d['pythons']) or 'none'})" if d["image"] else "-"
+        rows.append((d["name"], d["glibc"], ",".join(d["arches"]) or "?", image))
+    widths = [max(len(r[i]) for r in rows) for i in range(3)]
+    lines = ["  ".join(r[i].ljust(widths[i]) for i in range(3)) + "  " + r[3] for r in rows]
+    lines += ["", "Windows editions (--os windows-server-2022...: windows, with what is known there):"]
+    lines += [f"  {w['name']}: {w['note']}" for w in data["windows"]]
+    lines += ["", "Any other Linux: --os linux --glibc X.Y (`ldd --version` prints it)."]
     return "\n".join(lines)

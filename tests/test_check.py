@@ -178,3 +178,27 @@ def test_a_framework_build_from_the_wrong_index(tmp_path, envsolve):
     right = tmp_path / "requirements.cu126.txt"
     right.write_text("--index-url https://download.pytorch.org/whl/cu126\ntorch==2.6.0+cu126\n")
     assert "is not on" not in envsolve("check", right).out
+
+
+def test_a_fleet_edition_flags_wheels_that_need_a_newer_glibc(tmp_path, envsolve):
+    """check --os amazonlinux-2: TensorFlow 2.21's wheels are manylinux_2_27 (catalog file list),
+    torch 2.7.0's manylinux_2_28 (the pylock's wheel name); glibc 2.26 installs neither."""
+    req = tmp_path / "requirements.txt"
+    req.write_text("tensorflow==2.21.0\n")
+    lock = tmp_path / "pylock.toml"
+    lock.write_text('lock-version = "1.0"\ncreated-by = "hand"\n[[packages]]\nname = "torch"\nversion = "2.7.0"\n'
+                    '[[packages.wheels]]\nname = "torch-2.7.0-cp312-cp312-manylinux_2_28_x86_64.whl"\n'
+                    'url = "https://files.pythonhosted.org/packages/x/torch-2.7.0-cp312-cp312-manylinux_2_28_x86_64.whl"\n'
+                    'hashes = {sha256 = "' + "0" * 64 + '"}\n')
+    old = envsolve("check", req, lock, "--os", "amazonlinux-2", "--json")
+    assert old.code == 1, old
+    messages = [f["message"] for f in json.loads(old.out)["findings"]]
+    assert "tensorflow==2.21.0 needs glibc 2.27 (its wheels' tags, from the catalog); amazonlinux-2 has glibc 2.26" in messages
+    assert "torch==2.7.0 needs glibc 2.28 (the locked wheels' tags); amazonlinux-2 has glibc 2.26" in messages
+    newer = envsolve("check", req, lock, "--os", "ubuntu-22.04", "--json")
+    assert not any("glibc" in f["message"] for f in json.loads(newer.out)["findings"]), newer
+    assert envsolve("check", req, "--glibc", "2.17").code == 1  # any other host: plain --glibc
+    contradiction = envsolve("check", req, "--os", "amazonlinux-2", "--glibc", "2.28")
+    assert contradiction.code == 2
+    assert contradiction.err.strip() == ("error: amazonlinux-2 has glibc 2.26, not 2.28: drop --glibc, or give "
+                                         "--os linux --glibc 2.28")

@@ -171,3 +171,50 @@ def test_a_rocm_build_without_rocm(tmp_path, envsolve, machine, monkeypatch):
     assert report["frameworks"] == [{"name": "torch", "version": "2.4.0+rocm6.1", "build": "rocm6.1"}]
     assert ("error", "no-gpu") in _kinds(report)
     assert report["machine"]["rocm"] is None
+
+
+RELEASES = Path(__file__).parent / "fixtures" / "os-release"
+
+
+@pytest.mark.parametrize("file, os_id, version, edition", [
+    ("amazonlinux-2", "amzn", "2", "amazonlinux-2"),
+    ("ubuntu-22.04", "ubuntu", "22.04", "ubuntu-22.04"),
+    ("rhel-9.4", "rhel", "9.4", "rhel-9"),  # a point release is its major version's edition
+    ("debian-12", "debian", "12", "debian-12"),
+    ("sles-15-sp4", "sles", "15.4", None),  # SP4 is not catalogued, and 15 (GA, glibc 2.26) must not be guessed
+    ("alpine-3.14", "alpine", "3.14.0", None),
+])
+def test_recorded_os_release_files_name_their_edition(file, os_id, version, edition):
+    from resolver import catalog
+    from resolver.rules.platform import edition_for
+
+    seen = probe.parse_os_release((RELEASES / file).read_text())
+    assert seen is not None and (seen.id, seen.version_id) == (os_id, version)
+    assert edition_for(catalog.load(), seen.id, seen.version_id) == edition
+
+
+def test_an_unreadable_os_release_is_no_distribution():
+    assert probe.parse_os_release((RELEASES / "garbage").read_text()) is None
+    assert probe.parse_os_release("") is None
+    assert probe.parse_os_release("ID=ubuntu\n") is None  # no VERSION_ID
+
+
+def test_a_wheel_for_a_newer_glibc_than_the_machine_has(tmp_path, envsolve, machine, monkeypatch):
+    """Amazon Linux 2 (glibc 2.26) with torch 2.8.0 installed from its manylinux_2_28 wheel (pip
+    --platform, a copied venv): doctor says it will not load."""
+    machine("575.57.08", ["A100"])
+    monkeypatch.setattr(probe, "host_glibc", lambda: "2.26")
+    monkeypatch.setattr(probe, "read_os_release", lambda: probe.parse_os_release((RELEASES / "amazonlinux-2").read_text()))
+    site = _site(tmp_path, HEALTHY)
+    wheel = next(site.glob("torch-*.dist-info")) / "WHEEL"
+    wheel.write_text("Wheel-Version: 1.0\nRoot-Is-Purelib: false\nTag: cp312-cp312-manylinux_2_28_x86_64\n")
+    result, report = _doctor(envsolve, site)
+    assert result.code == 1
+    assert report["machine"]["glibc"] == "2.26" and report["machine"]["edition"] == "amazonlinux-2"
+    glibc = [f["message"] for f in report["findings"] if f["kind"] == "glibc"]
+    assert glibc == ["torch 2.8.0 was installed from a wheel for glibc 2.28 (cp312-cp312-manylinux_2_28_x86_64); this "
+                     "machine has glibc 2.26: it will fail to load"]
+    human = envsolve("--catalog-dir", MINI, "doctor", "--path", site)
+    assert "machine: linux x86_64, Amazon Linux 2 (amazonlinux-2), glibc 2.26" in human.out
+    monkeypatch.setattr(probe, "host_glibc", lambda: "2.35")
+    assert _doctor(envsolve, site)[0].code == 0

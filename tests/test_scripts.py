@@ -92,3 +92,29 @@ def test_both_installers_carry_the_floors_the_manifest_records(tmp_path, envsolv
     check = driver.DriverFloor("windows", floor["full"], floor["minor_compat"])
     assert driver.verdict(check, "472.12").support is driver.Support.MINOR_COMPAT
     assert "if ($compat -and $driver -ge [version]$compat) {" in ps1 and "if (-not $jit) {" in ps1
+
+
+@pytest.mark.parametrize("getconf, ok", [
+    ("glibc 2.26", False),  # Amazon Linux 2
+    ("glibc 2.28", True),
+    ("glibc 2.35", True),
+    ("", False),  # musl: getconf knows no GNU_LIBC_VERSION
+])
+def test_install_sh_checks_glibc_first(tmp_path, getconf, ok):
+    """The locked wheels' highest manylinux tag (torch 2.8.0's manylinux_2_28 in the small catalog)
+    against what ``getconf GNU_LIBC_VERSION`` says, before anything else runs."""
+    lock = _lock()
+    assert lock.glibc == "2.28"
+    script = emit.install_sh(lock, ["requirements.txt"])
+    assert script.index("  check_glibc\n") < script.index("  check_gpu\n")
+    fake = tmp_path / "bin"
+    fake.mkdir()
+    (fake / "getconf").write_text("#!/bin/sh\n" + (f"echo '{getconf}'\n" if getconf else "exit 1\n"))
+    (fake / "getconf").chmod(0o755)
+    body = tmp_path / "check.sh"
+    body.write_text(script.rsplit('main "$@"', 1)[0] + "check_glibc\n")
+    run = subprocess.run(["bash", str(body)], capture_output=True, text=True,
+                         env={**os.environ, "PATH": f"{fake}:/usr/bin:/bin"})
+    assert (run.returncode == 0) is ok, run.stderr
+    if not ok and getconf:
+        assert "glibc 2.26 is older than 2.28, which the locked wheels need" in run.stderr
