@@ -230,16 +230,14 @@ def format_solution(sol: Solution) -> str:
 def glibc_line(sol: Solution) -> str:
     """What the environment needs of the host's glibc, and what the target assumed."""
     s, t = sol.system, sol.target
-    parts = []
-    if s.glibc_min:
-        parts.append(f"glibc >= {s.glibc_min} (from the wheels' tags)")
-    if s.glibc_unknown:
-        parts.append(f"glibc need not catalogued for {', '.join(s.glibc_unknown)}")
-    if not parts:
-        parts.append("no wheel needs a particular glibc")
     where = (f"the target has glibc {t.glibc}" if t.glibc
              else "no glibc given, so none assumed: name an edition or --glibc")
-    return "; ".join(parts) + f" ({where})"
+    unknown = f"; not catalogued for {', '.join(s.glibc_unknown)}" if s.glibc_unknown else ""
+    if s.glibc_min:
+        return f"glibc >= {s.glibc_min} (from the wheels' tags{unknown}; {where})"
+    if s.glibc_unknown:
+        return f"glibc: not known (not catalogued for {', '.join(s.glibc_unknown)}; {where})"
+    return f"glibc: no wheel needs a particular one ({where})"
 
 
 def format_conflict(conf: Conflict) -> str:
