@@ -21,6 +21,7 @@ from .catalog import Catalog, Framework, Release, Variant, canonicalize_name, sp
 from .rules import builds, cudnn, driver, kernels, libraries, wheels
 from .rules.cache import memo
 from .rules.glibc import Need
+from .rules.requirements import ProjectRequirement, applying, combined, overlap
 from .rules.platform import driver_family
 from .rules.target import GpuTarget, Request, StackItem, Target
 
@@ -112,6 +113,14 @@ class Unverified(NamedTuple):
     detail: str
 
 
+class ProjectClash(NamedTuple):
+    """The build contradicts one of the project's own requirements."""
+
+    requirement: ProjectRequirement  # the user's, with its origin
+    needs: str  # what the build needs instead: "numpy>=1.26" (its Requires-Dist), or "is 2.8.0" (its own version)
+    by: str  # who needs it: "tensorflow 2.21.0", "jaxlib 0.7.0"
+
+
 class Unavailable(NamedTuple):
     """A package the build needs has no release with a wheel for the target."""
 
@@ -121,17 +130,18 @@ class Unavailable(NamedTuple):
     python: str
     glibc: str | None = None  # the target's glibc, when releases with wheels exist but need a newer one
     needs: str | None = None  # the lowest glibc those wheels need
+    origin: str | None = None  # the project requirement that narrowed the range, where one did
 
 
 Reason = Union[WrongAccelerator, OtherRocm, Broken, NoPlatform, NoPython, NoGlibc, CudaPinMismatch, NoKernels,
-               CudnnUnsupported, DriverBelow, Unverified, Unavailable]
-STAGES = ("accelerator", "broken", "platform", "python", "glibc", "cuda-pin", "gpu", "cudnn", "driver", "unverified",
-          "package")
+               CudnnUnsupported, DriverBelow, ProjectClash, Unverified, Unavailable]
+STAGES = ("accelerator", "broken", "platform", "python", "glibc", "cuda-pin", "gpu", "cudnn", "driver", "project",
+          "unverified", "package")
 _STAGE: dict[type, str] = {WrongAccelerator: "accelerator", OtherRocm: "accelerator", Broken: "broken",
                            NoPlatform: "platform", NoPython: "python", NoGlibc: "glibc", CudaPinMismatch: "cuda-pin",
                            NoKernels: "gpu",
-                           CudnnUnsupported: "cudnn", DriverBelow: "driver", Unverified: "unverified",
-                           Unavailable: "package"}
+                           CudnnUnsupported: "cudnn", DriverBelow: "driver", ProjectClash: "project",
+                           Unverified: "unverified", Unavailable: "package"}
 
 
 def stage_of(reason: Reason) -> str:
@@ -178,15 +188,16 @@ class Details(NamedTuple):
     pins: Mapping[str, str]  # the libraries it pins to one exact version
     extra_packages: tuple[Package, ...]  # companions and plugins, with versions
     notes: tuple[str, ...]  # e.g. a companion matched by range only
-    problem: Unavailable | None  # why the build cannot be installed after all
+    problem: Unavailable | ProjectClash | None  # why the build cannot be installed after all
 
 
 class Candidate:
     """One build of one framework that passed every per-build system check for the target."""
 
     def __init__(self, cat: Catalog, fw: Framework, release: Release, variant: Variant, target: Target,
-                 floors: Mapping[str, driver.DriverFloor], passed: Passed):
-        self._cat, self._target = cat, target
+                 floors: Mapping[str, driver.DriverFloor], passed: Passed,
+                 project: tuple[ProjectRequirement, ...] = ()):
+        self._cat, self._target, self._project = cat, target, project
         self.fw, self.release, self.variant = fw, release, variant
         self.version = Version(release.version)
         self.cuda_major = variant.cuda.split(".")[0] if (variant.accelerator == "cuda" and variant.cuda) else None
@@ -206,7 +217,7 @@ class Candidate:
 
     @functools.cached_property
     def details(self) -> Details:
-        return _details(self._cat, self.fw, self.release, self.variant, self._target)
+        return _details(self._cat, self.fw, self.release, self.variant, self._target, self._project)
 
     @property
     def libs(self) -> Mapping[str, SpecifierSet]:
@@ -330,7 +341,7 @@ def candidates(cat: Catalog, item: StackItem, request: Request, target: Target,
     each other build was dropped."""
     spec = item.spec if spec is None else spec
     key = ("candidates", item.framework, str(spec), request.accelerator, request.rocm, request.cuda, request.strict,
-           target)
+           request.project, target)
     good, rejected = memo(cat, key, lambda: _candidates(cat, item, request, target, spec))
     return list(good), list(rejected)
 
@@ -339,6 +350,7 @@ def _candidates(cat: Catalog, item: StackItem, request: Request, target: Target,
                 spec: SpecifierSet) -> tuple[tuple[Candidate, ...], tuple[Rejection, ...]]:
     fw = cat.frameworks[item.framework]
     accelerators = _accelerators(request, target)
+    project = applying(request.project, target.platform, target.python)
     good: list[Candidate] = []
     rejected: list[Rejection] = []
     for release in fw.releases:
@@ -346,10 +358,10 @@ def _candidates(cat: Catalog, item: StackItem, request: Request, target: Target,
             continue
         rel = builds.pypi_release(cat, fw, release)
         for v in release.variants:
-            found = _check(cat, fw, release, v, rel, request, target, accelerators)
+            found = _check(cat, fw, release, v, rel, request, target, accelerators, project)
             if isinstance(found, Passed):
                 floors = {fam: driver.floor_of(cat, v, fam) for fam in ("linux", "windows")}
-                good.append(Candidate(cat, fw, release, v, target, floors, found))
+                good.append(Candidate(cat, fw, release, v, target, floors, found, project))
             else:
                 rejected.append(Rejection(BuildRef(fw.name, fw.distribution, release.version, v.name, v.cuda), found))
     good.sort(key=Candidate.key, reverse=True)
@@ -382,7 +394,7 @@ def build_cudnn(cat: Catalog, fw: Framework, release: Release, v: Variant, platf
 
 
 def _check(cat: Catalog, fw: Framework, release: Release, v: Variant, rel: object, request: Request,
-           target: Target, accelerators: tuple[str, ...]) -> Reason | Passed:
+           target: Target, accelerators: tuple[str, ...], project: tuple[ProjectRequirement, ...] = ()) -> Reason | Passed:
     """The first per-build check ``v`` fails, or what passing them all found."""
     from .catalog import PypiRelease
 
@@ -434,6 +446,10 @@ def _check(cat: Catalog, fw: Framework, release: Release, v: Variant, rel: objec
         verdict = driver.verdict(driver.floor_of(cat, v, family), target.driver, needs_jit=bool(jit))
         if not verdict.ok:
             return DriverBelow(verdict)
+    clash = project_clash(project, fw.distribution, release.version,
+                          builds.requires(cat, fw, release, v, platform, python), f"{fw.distribution} {release.version}")
+    if clash is not None:
+        return clash
     known = builds.knowledge(cat, fw, release, v, platform)
     if request.strict:
         if not known.known:
@@ -450,21 +466,52 @@ def _check(cat: Catalog, fw: Framework, release: Release, v: Variant, rel: objec
     return Passed(verdict, tuple(jit), built, known, tuple(judged), need)
 
 
-def _details(cat: Catalog, fw: Framework, release: Release, v: Variant, target: Target) -> Details:
+def project_clash(project: Iterable[ProjectRequirement], name: str, version: str, reqs: Iterable[builds.Req],
+                  by: str) -> ProjectClash | None:
+    """The first project requirement that package ``name`` at ``version``, or what it requires
+    (``reqs``), contradicts: on its own version, or on a requirement's range (no version in both)."""
+    for user in project:
+        if user.name == canonicalize_name(name) and not user.specifier.contains(version, prereleases=True):
+            return ProjectClash(user, f"is {version}", by)
+    wanted: dict[str, list[builds.Req]] = {}
+    for req in reqs:
+        wanted.setdefault(req.name, []).append(req)
+    for user in project:
+        for req in wanted.get(user.name, ()):
+            if not overlap(req.specifier, user.specifier):
+                return ProjectClash(user, str(req), by)
+    return None
+
+
+def _details(cat: Catalog, fw: Framework, release: Release, v: Variant, target: Target,
+             project: tuple[ProjectRequirement, ...] = ()) -> Details:
     platform, python = target.platform, target.python
     libs: dict[str, SpecifierSet] = {}
     reqs = builds.requires(cat, fw, release, v, platform, python)
     notes: list[str] = []
     _merge(libs, reqs)
-    extra_packages, more, problem = _plugins_and_companions(cat, fw, release, v, reqs, target, libs)
+    extra_packages, more, problem = _plugins_and_companions(cat, fw, release, v, reqs, target, libs, project)
     if problem is None:
         problem = _expand_metapackages(cat, libs, reqs, target)
     if problem is None:
-        problem = _uninstallable_library(cat, libs, target)
+        problem = _narrow_libraries(libs, project)
+    if problem is None:
+        problem = _uninstallable_library(cat, libs, target, project)
     return Details(libs, _exact_pins(libs), tuple(extra_packages), tuple(notes + more), problem)
 
 
-def _uninstallable_library(cat: Catalog, libs: Mapping[str, SpecifierSet], target: Target) -> Unavailable | None:
+def _narrow_libraries(libs: dict[str, SpecifierSet], project: tuple[ProjectRequirement, ...]) -> ProjectClash | None:
+    """The project's requirements on GPU libraries the build needs narrow their ranges."""
+    for user in project:
+        if user.name in libs:
+            if not overlap(libs[user.name], user.specifier):
+                return ProjectClash(user, f"{user.name}{libs[user.name]}", "the build")
+            libs[user.name] = libs[user.name] & user.specifier
+    return None
+
+
+def _uninstallable_library(cat: Catalog, libs: Mapping[str, SpecifierSet], target: Target,
+                           project: tuple[ProjectRequirement, ...] = ()) -> Unavailable | None:
     """A GPU library the build needs with no published version in its range that has a wheel for the
     target (tensorflow[and-cuda] 2.14 pins tensorrt 8.5.3.1, whose wheels stop at cp310; a cuDNN
     whose wheels need a newer glibc than the target's)."""
@@ -480,7 +527,8 @@ def _uninstallable_library(cat: Catalog, libs: Mapping[str, SpecifierSet], targe
                                             and wheels.library_installable(lib, ver, platform, python)
                                             for ver in lib.versions):
             return Unavailable(name, str(spec), platform, python, target.glibc, _lowest_need(cat, name, spec, target))
-        return Unavailable(name, str(spec), platform, python)
+        origin = next((u.describe() for u in project if u.name == name), None)
+        return Unavailable(name, str(spec), platform, python, origin=origin)
     return None
 
 
@@ -521,10 +569,21 @@ def _exact_pins(libs: Mapping[str, SpecifierSet]) -> dict[str, str]:
 
 
 def _plugins_and_companions(cat: Catalog, fw: Framework, release: Release, v: Variant, reqs: list[builds.Req],
-                            target: Target, libs: dict[str, SpecifierSet]
-                            ) -> tuple[list[Package], list[str], Unavailable | None]:
-    """Versions of the variant's plugins (jax-cuda12-plugin...) and of the companions."""
+                            target: Target, libs: dict[str, SpecifierSet], project: tuple[ProjectRequirement, ...] = ()
+                            ) -> tuple[list[Package], list[str], Unavailable | ProjectClash | None]:
+    """Versions of the variant's plugins (jax-cuda12-plugin...) and of the companions, within the
+    project's requirements on them; what those need must not contradict the project either."""
     platform, python = target.platform, target.python
+
+    def narrowed(name: str, spec: SpecifierSet) -> SpecifierSet:
+        mine = combined(project, canonicalize_name(name))
+        return spec & mine if mine is not None else spec
+
+    def missing(name: str, spec: SpecifierSet) -> Unavailable:
+        found = unavailable(cat, name, spec, target)
+        origin = next((u.describe() for u in project if u.name == canonicalize_name(name)), None)
+        return found._replace(origin=origin) if origin else found
+
     out: list[Package] = []
     notes: list[str] = []
     wanted = {canonicalize_name(r.name): r for r in reqs}
@@ -532,33 +591,46 @@ def _plugins_and_companions(cat: Catalog, fw: Framework, release: Release, v: Va
         name, pinned = split_requirement(entry)
         req = wanted.get(name)
         # The framework's own metadata decides (jax[cuda12] names its plugin); else the catalog's pin.
-        spec = req.specifier if req is not None else SpecifierSet(pinned)
+        spec = narrowed(name, req.specifier if req is not None else SpecifierSet(pinned))
         version = choose_version(cat, name, spec, target)
         if version is None:
-            return out, notes, unavailable(cat, name, spec, target)
+            return out, notes, missing(name, spec)
         pkg_extras = tuple(sorted(req.extras)) if req is not None else ()
         out.append(Package(canonicalize_name(name), version, "plugin", v.name, "pypi", pkg_extras))
         sub = builds.metadata_requires(cat, name, version, platform, python, pkg_extras)
+        clash = project_clash(project, name, version, sub, f"{canonicalize_name(name)} {version}")
+        if clash is not None:
+            return out, notes, clash
         _merge(libs, sub)
         for r in sub:
             wanted.setdefault(canonicalize_name(r.name), r)
     for companion in fw.companions:
         key = canonicalize_name(companion)
         if key in wanted:  # the framework requires it (jax -> jaxlib)
-            version = choose_version(cat, companion, wanted[key].specifier, target)
+            version = choose_version(cat, companion, narrowed(companion, wanted[key].specifier), target)
             if version is None:
-                return out, notes, unavailable(cat, companion, wanted[key].specifier, target)
+                return out, notes, missing(companion, narrowed(companion, wanted[key].specifier))
         else:  # it pins the framework (torchvision -> torch==X)
             version = None
             for exact in (True, False):  # an exact pin first; else the newest whose range admits it
                 options = builds.companion_versions(cat, fw, release.version, companion, exact)
                 version = next((o for o in sorted(options, key=Version, reverse=True)
-                                if choose_version(cat, companion, SpecifierSet(f"=={o}"), target)), None)
+                                if choose_version(cat, companion, narrowed(companion, SpecifierSet(f"=={o}")), target)),
+                               None)
                 if version is not None:
                     break
             if version is None:
+                mine = combined(project, key)
+                if mine is not None:  # the project asks for it, and no release of it fits this build
+                    return out, notes, ProjectClash(next(u for u in project if u.name == key),
+                                                    f"{key} built for {fw.distribution} {release.version}",
+                                                    f"{fw.distribution} {release.version}")
                 continue  # optional companion without a matching release (e.g. torchaudio after 2.11)
         index = v.index if key not in wanted else "pypi"
+        clash = project_clash(project, key, version, builds.metadata_requires(cat, key, version, platform, python, ()),
+                              f"{key} {version}")
+        if clash is not None:
+            return out, notes, clash
         out.append(Package(key, version, "companion", v.name if index != "pypi" else None, index))
         if key not in wanted and not builds.companion_versions(cat, fw, release.version, companion):
             notes.append(f"{key} {version} is not built for {fw.distribution} {release.version} specifically; "

@@ -192,6 +192,7 @@ def _lock_set(cat: Catalog, path: Path, f: LockedFile, fleet: Fleet | None) -> l
     if meta.get("catalog_digest") != cat.digest:
         out.append(CheckFinding("stale", f.path, None, "generated from another catalog than the current one",
                                 lock.get("command")))
+    out += _project_freshness(f, meta)
     if fleet is not None:
         out += _fleet(cat, f, meta, fleet)
     return out
@@ -279,3 +280,24 @@ def _catalog_glibc(cat: Catalog, pin: Pin, pins: Mapping[str, Pin], platform: st
     if release is None or variant is None:
         return None
     return builds.glibc_need(cat, fw, release, variant, platform, python)
+
+
+def _project_freshness(f: LockedFile, meta: dict) -> list[CheckFinding]:
+    """A lock set made with the project's requirement files is stale once one of them changes (paths
+    as recorded, relative to where envsolve ran: the repository root, for pre-commit)."""
+    recorded = (meta.get("request") or {}).get("project_files") or {}
+    command = (meta.get("lock") or {}).get("command")
+    out = []
+    for name, digest in sorted(recorded.items()) if isinstance(recorded, dict) else ():
+        path = Path(str(name))
+        try:
+            now = hashlib.sha256(path.read_bytes().decode("utf-8").removeprefix("\ufeff").encode("utf-8")).hexdigest() \
+                if path.is_file() and not path.is_symlink() and path.stat().st_size <= 1024 * 1024 else None
+        except (OSError, UnicodeDecodeError):
+            now = None
+        if now is None:
+            out.append(CheckFinding("stale", f.path, None, f"made with the project file {name}, which is missing or "
+                                    "unreadable now", command))
+        elif now != digest:
+            out.append(CheckFinding("stale", f.path, None, f"made with an earlier {name} (it changed since)", command))
+    return out

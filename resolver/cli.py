@@ -69,6 +69,7 @@ Examples:
   envsolve "jax>=0.6+torch" --gpu --gpu-model sm_90 --json
   envsolve torch --gpu --detect           fill OS, glibc, Python, GPUs and driver from this machine
   envsolve torch --gpu --os amazonlinux-2 --python 3.12   a torch whose wheels install on glibc 2.26
+  envsolve tensorflow --gpu --with "numpy<1.24" -r requirements.in   your project's requirements join the solve
   envsolve doctor                         what on this machine will break, and how to fix it
   envsolve check lockfiles/ --driver 535.104.05   lockfiles against the rules and a fleet
   envsolve matrix --os linux --format github   a CI build matrix of every working combination
@@ -111,6 +112,14 @@ def cli(ctx: click.Context, catalog_dir: Path | None) -> None:
 @click.option("--detect", is_flag=True, help="Fill OS, distribution, glibc, Python, GPUs and driver from this machine.")
 @click.option("--strict", is_flag=True,
               help="Refuse builds with unverified facts (requirements, kernels, driver floor or cuDNN support not catalogued).")
+@click.option("--with", "with_reqs", multiple=True, metavar="REQ",
+              help="A requirement of your project (PEP 508, repeatable): joins the solve, e.g. --with 'numpy<2'.")
+@click.option("-r", "--requirements", "requirement_files", multiple=True, metavar="FILE",
+              help="Your project's requirements file (requirements.in style; repeatable).")
+@click.option("--project", "project_path", metavar="PATH",
+              help="Your project's pyproject.toml (or its folder): [project].dependencies join the solve.")
+@click.option("--extra", "extras", multiple=True, metavar="NAME", help="With --project: these optional dependencies too.")
+@click.option("--group", "groups", multiple=True, metavar="NAME", help="With --project: these dependency groups (PEP 735) too.")
 @click.option("--json", "as_json", is_flag=True, help="Print the solution manifest (envsolve.solution/1).")
 @click.option("--out", "out", type=click.Path(file_okay=False, path_type=Path),
               help="Write the stack-level lock set into OUT/<name>/ (requirements, pylock, conda-lock, install script, Dockerfile, envsolve.json).")
@@ -122,7 +131,9 @@ def cli(ctx: click.Context, catalog_dir: Path | None) -> None:
 @click.pass_context
 def solve_cmd(ctx: click.Context, stack: str, accelerator: str | None, rocm: str | None, os_name: str | None,
               glibc: str | None, arch: str | None, python: str | None, gpu_models: tuple[str, ...], driver: str | None,
-              cuda: str | None, detect: bool, strict: bool, as_json: bool, out: Path | None, dry_run: bool,
+              cuda: str | None, detect: bool, strict: bool, with_reqs: tuple[str, ...],
+              requirement_files: tuple[str, ...], project_path: str | None, extras: tuple[str, ...],
+              groups: tuple[str, ...], as_json: bool, out: Path | None, dry_run: bool,
               offline: bool, allow_unhashed: tuple[str, ...]) -> None:
     """Find the newest working combination of STACK (frameworks joined by '+') for a target.
 
@@ -136,8 +147,16 @@ def solve_cmd(ctx: click.Context, stack: str, accelerator: str | None, rocm: str
     from .solver import Solution
 
     cat = _load(ctx)
+    project = args = None
+    if with_reqs or requirement_files or project_path or extras or groups:
+        from .project import read as read_project
+
+        project = read_project(with_reqs, requirement_files, project_path, extras, groups)
+        args = tuple(w for r in with_reqs for w in ("--with", r)) + tuple(w for f in requirement_files for w in ("-r", f)) \
+            + (("--project", project_path) if project_path else ()) + tuple(w for e in extras for w in ("--extra", e)) \
+            + tuple(w for g in groups for w in ("--group", g))
     request, target = _build_request(cat, stack, accelerator, rocm, os_name, arch, python, gpu_models, driver, cuda,
-                                     detect, glibc)
+                                     detect, glibc, project, args or ())
     request = request._replace(strict=strict)
     result = explain.answer(cat, request, target)
     if out is not None and isinstance(result, Solution):
@@ -184,7 +203,8 @@ def _write_lock_set(cat, solution, out: Path, dry_run: bool, offline: bool, allo
         click.echo(f"wrote {folder / name}", err=True)
 
 
-def _build_request(cat, stack, accelerator, rocm, os_name, arch, python, gpu_models, driver, cuda, detect, glibc=None):
+def _build_request(cat, stack, accelerator, rocm, os_name, arch, python, gpu_models, driver, cuda, detect, glibc=None,
+                   project=None, project_args=()):
     from .request import Host, build_request, reported_gpu
 
     if detect:
@@ -208,7 +228,8 @@ def _build_request(cat, stack, accelerator, rocm, os_name, arch, python, gpu_mod
     else:
         host = Host(os_name, arch, f"{sys.version_info.major}.{sys.version_info.minor}")
     return build_request(cat, stack, accelerator=accelerator, rocm=rocm, os_name=os_name, arch=arch, python=python,
-                         gpu_models=gpu_models, driver=driver, cuda=cuda, glibc=glibc, host=host, detect=detect)
+                         gpu_models=gpu_models, driver=driver, cuda=cuda, glibc=glibc, host=host, detect=detect,
+                         project=project, project_args=project_args)
 
 
 @cli.command("matrix")

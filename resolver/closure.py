@@ -8,6 +8,7 @@ one CUDA major) before anything is written.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -91,7 +92,9 @@ def close(cat: Catalog, lock: LockSet, timeout: float = 600.0, index: tuple[str,
         'version = "0"',
         f'requires-python = "=={target.python}.*"',
         "dependencies = [" + ", ".join(
-            f'"{p.name}{"[" + ",".join(p.extras) + "]" if p.extras else ""}=={p.version}"' for p in top) + "]",
+            [f'"{p.name}{"[" + ",".join(p.extras) + "]" if p.extras else ""}=={p.version}"' for p in top]
+            # the project's own requirements (--with, -r, --project), markers and all: uv evaluates them
+            + [json.dumps(r.text) for r in lock.solution.request.project]) + "]",
         "",
     ]
     for url in framework_indexes:
@@ -120,9 +123,24 @@ def close(cat: Catalog, lock: LockSet, timeout: float = 600.0, index: tuple[str,
             message = " ".join(run.stderr.split())[-600:] or f"exit code {run.returncode}"
             if any(word in run.stderr for word in _NETWORK):
                 raise IndexUnreachable(f"cannot reach an index: {message}")
+            if lock.solution.request.project:
+                raise LockError(_project_conflict(lock, run.stderr))
             raise LockError(f"uv could not lock the stack: {message}")
         text = (work / "pylock.toml").read_text(encoding="utf-8")
     return merge(cat, lock, text, aside)
+
+
+def _project_conflict(lock: LockSet, uv_error: str) -> str:
+    """uv's failure with the project's requirements, in the user's terms: which of them uv's
+    explanation names, against the solved stack."""
+    request = lock.solution.request
+    said = uv_error.lower()
+    involved = [r.describe() for r in request.project if re.search(rf"(?<![a-z0-9_.-]){re.escape(r.name)}(?![a-z0-9_-])",
+                                                                    said.replace("_", "-"))]
+    stack = ", ".join(c.describe() for c in lock.solution.chosen)
+    named = "; ".join(involved) if involved else "; ".join(r.describe() for r in request.project)
+    return (f"the project's requirements cannot be installed with the solved stack ({stack}): no versions satisfy "
+            f"them together (involved: {named}); relax them, or pin the stack to a release they accept")
 
 
 def _check_aside(cat: Catalog, lock: LockSet, aside: tuple[str, ...]) -> None:

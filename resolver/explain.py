@@ -15,8 +15,8 @@ from packaging.specifiers import SpecifierSet
 from packaging.version import Version
 
 from .candidates import (STAGES, Broken, Candidate, Clash, CudaPinMismatch, CudnnUnsupported, DriverBelow, LibraryClash,
-                         MajorClash, NoGlibc, NoKernels, NoPython, Rejection, Unavailable, Unverified, candidates,
-                         clashes, stage_of, usable)
+                         MajorClash, NoGlibc, NoKernels, NoPython, ProjectClash, Rejection, Unavailable, Unverified,
+                         candidates, clashes, stage_of, usable)
 from .catalog import Catalog
 from .rules import glibc as glibc_rules
 from .rules.driver import driver_key
@@ -101,6 +101,7 @@ def command_line(request: Request, target: Target) -> str:
         words += ["--cuda", request.cuda]
     if request.strict:
         words.append("--strict")
+    words += request.project_args
     return " ".join(shlex.quote(w) for w in words)
 
 
@@ -154,6 +155,18 @@ def _suggest(cat: Catalog, request: Request, target: Target, stuck: Sequence[Sta
         if isinstance(solve(cat, request, target._replace(python=python)), Solution):
             out.append(Suggestion("python", f"use Python {python}", command_line(request, target._replace(python=python))))
             break
+    # Without one of the project's requirements (the first whose removal works).
+    for user in request.project:
+        relaxed = request._replace(project=tuple(u for u in request.project if u is not user))
+        if user.origin == "--with":
+            relaxed = relaxed._replace(project_args=_without_with(request.project_args, user.text))
+        result = solve(cat, relaxed, target)
+        if isinstance(result, Solution):
+            where = "" if user.origin == "--with" else f" (edit {user.origin.split(' [')[0].rsplit(':', 1)[0]})"
+            out.append(Suggestion("project", f"relax {user.describe()}{where}: "
+                                  + ", ".join(c.describe() for c in result.chosen) + " works without it",
+                                  command_line(relaxed, target) if user.origin == "--with" else None))
+            break
     # A newer Linux, when glibc stands in the way.
     if target.glibc is not None:
         result = solve(cat, request, target._replace(glibc=None, edition=None))
@@ -188,6 +201,18 @@ def _suggest(cat: Catalog, request: Request, target: Target, stuck: Sequence[Sta
                                   + ", ".join(f"{c.fw.distribution} {c.release.version}" for c in result.chosen),
                                   command_line(cpu, plain)))
     return out
+
+
+def _without_with(args: tuple[str, ...], text: str) -> tuple[str, ...]:
+    """The command-line words without one ``--with TEXT`` pair."""
+    out, i = [], 0
+    while i < len(args):
+        if args[i] == "--with" and i + 1 < len(args) and args[i + 1].replace(" ", "") == text.replace(" ", ""):
+            i += 2
+            continue
+        out.append(args[i])
+        i += 1
+    return tuple(out)
 
 
 def _support_notes(cat: Catalog, framework: str, target: Target, accelerator: str) -> list[str]:
@@ -264,6 +289,15 @@ def explain_empty(cat: Catalog, request: Request, target: Target, item: StackIte
                  for detail, builds in sorted(grouped.items(), key=lambda kv: -len(kv[1]))]
         causes.append(Cause("unverified", f"--strict: no {what} {accel} build that passes the other checks has every "
                                           f"fact verified ({'; '.join(parts[:3])})"))
+    elif stage == "project":
+        clashing: list[tuple[Version, str, ProjectClash]] = sorted(
+            ((Version(r.build.version), r.build.describe(), r.reason) for r in last if isinstance(r.reason, ProjectClash)),
+            key=lambda item: item[0], reverse=True)
+        if clashing:
+            more = len({item[1] for item in clashing}) > 1
+            causes.append(Cause("project", project_text(clashing[0][2]) + (
+                f" (every other {what} {accel} build that passes the other checks clashes with the project too)"
+                if more else "")))
     elif stage == "driver":
         needs = sorted({r.reason.verdict.need for r in last if isinstance(r.reason, DriverBelow) and r.reason.verdict.need},
                        key=driver_key)
@@ -273,6 +307,9 @@ def explain_empty(cat: Catalog, request: Request, target: Target, item: StackIte
     else:
         problem = next((r.reason for r in last if isinstance(r.reason, Unavailable)), None)
         causes.append(Cause("package", f"{what}: " + (unavailable_text(problem) if problem else "cannot be installed")))
+        detail_clash = next((r.reason for r in rejections if isinstance(r.reason, ProjectClash)), None)
+        if detail_clash is not None:
+            causes.append(Cause("project", project_text(detail_clash)))
     if stage in ("accelerator", "platform"):
         for note in _support_notes(cat, item.framework, target, request.accelerator):
             causes.append(Cause("platform", note))
@@ -280,7 +317,17 @@ def explain_empty(cat: Catalog, request: Request, target: Target, item: StackIte
     return Conflict(request, target, causes[0].text, tuple(causes), tuple(suggestions))
 
 
+def project_text(clash: ProjectClash) -> str:
+    """A build against one of the project's requirements, naming both sides and where each comes from."""
+    if clash.needs.startswith("is "):
+        return f"{clash.requirement.describe()} excludes {clash.by}"
+    return f"{clash.requirement.describe()} conflicts with {clash.by}, which needs {clash.needs}"
+
+
 def unavailable_text(problem: Unavailable) -> str:
+    if problem.origin is not None:
+        return (f"no {problem.package} release in {problem.specifier or 'any version'} has a wheel for "
+                f"{problem.platform} and Python {problem.python} (the range includes {problem.origin})")
     if problem.glibc is not None:
         needs = f" (they need glibc {problem.needs} or newer)" if problem.needs else ""
         return (f"no {problem.package} release in {problem.specifier or 'any version'} has a wheel for "

@@ -10,8 +10,9 @@ from .explain import Conflict
 from .platforms import PYPI_INDEX as PYPI_SIMPLE
 from .rules.driver import Support
 from .rules.target import Request, Target
-from .solver import (BuildNote, CudnnUnknown, DriverNote, EditionNote, OlderForGlibc, PtxJit, Solution, SystemCuda,
-                     UnknownLibraries, UnverifiedGlibc, UnverifiedKernels, UnverifiedRequirements, Warning)
+from .solver import (BuildNote, CudnnUnknown, DriverNote, EditionNote, OlderForGlibc, OlderForProject, ProjectNotes,
+                     PtxJit, Solution, SystemCuda, UnknownLibraries, UnverifiedGlibc, UnverifiedKernels,
+                     UnverifiedRequirements, Warning)
 
 SCHEMA = "envsolve.solution/1"
 
@@ -27,6 +28,8 @@ def _request(r: Request) -> dict[str, Any]:
         "cuda": r.cuda,
         "rocm": r.rocm,
         "strict": r.strict,
+        "project": [{"requirement": p.text, "origin": p.origin} for p in r.project],
+        "project_files": {path: digest for path, digest in r.project_files},
     }
 
 
@@ -95,6 +98,18 @@ def warning_text(sol: Solution, w: Warning) -> str:
             parts.append(f"{ref.describe()} would need {package} wheels for glibc {need or 'newer'} or newer ({where}), "
                          f"so {w.build.describe()} is used")
         return "; ".join(parts)
+    if isinstance(w, OlderForProject):
+        from .explain import project_text
+
+        return (f"{w.build.distribution} {w.first} and newer are passed over: {project_text(w.clash)}; "
+                f"{w.build.describe()} is the newest that fits the project")
+    if isinstance(w, ProjectNotes):
+        parts = [f"{framework} joined the stack ({origin} requires it)" for framework, origin in w.joined]
+        if w.checked:
+            parts.append(f"checked against the chosen builds' requirements: {', '.join(w.checked)}")
+        if w.left:
+            parts.append(f"left to uv at lock time (not in the catalog): {', '.join(w.left)}")
+        return "project: " + "; ".join(parts)
     if isinstance(w, EditionNote):
         return f"{w.edition}: {w.note}"
     if isinstance(w, SystemCuda):

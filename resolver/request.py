@@ -14,7 +14,8 @@ from typing import NamedTuple
 
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 
-from .catalog import Catalog, Framework, Gpu
+from .catalog import Catalog, Framework, Gpu, canonicalize_name
+from .project import Project
 from .errors import UsageError
 from .rules.platform import arches, check_accelerator, check_arch, normalise_arch, resolve_os
 from .rules.target import GpuTarget, Request, StackItem, Target
@@ -158,6 +159,19 @@ def _by_cc(cat: Catalog, cc: str) -> Gpu | None:
     return next((g for g in cat.gpus if g.compute_capability == cc), None)
 
 
+def _joining(cat: Catalog, items: tuple[StackItem, ...], project: Project) -> tuple[StackItem, ...]:
+    """Catalogued frameworks the project requires that the stack does not name: they join it (their
+    version range is checked build by build, with the requirement's origin)."""
+    named = {item.framework for item in items}
+    out: list[StackItem] = []
+    for req in project.requirements:
+        fw = next((f for f in cat.frameworks.values() if canonicalize_name(f.distribution) == req.name), None)
+        if fw is not None and fw.name not in named:
+            named.add(fw.name)
+            out.append(StackItem(fw.name, SpecifierSet(), req.text, req.origin))
+    return tuple(out)
+
+
 class Host(NamedTuple):
     """What this machine is, as :mod:`resolver.probe` saw it: defaults for a request."""
 
@@ -173,7 +187,8 @@ class Host(NamedTuple):
 def build_request(cat: Catalog, stack: str, *, accelerator: str | None = None, rocm: str | None = None,
                   os_name: str | None = None, arch: str | None = None, python: str | None = None,
                   gpu_models: Sequence[str] = (), driver: str | None = None, cuda: str | None = None,
-                  glibc: str | None = None, host: Host, detect: bool = False) -> tuple[Request, Target]:
+                  glibc: str | None = None, host: Host, detect: bool = False,
+                  project: Project | None = None, project_args: tuple[str, ...] = ()) -> tuple[Request, Target]:
     """The request and target the solve command's options mean.
 
     ``accelerator`` is "gpu", "cpu" or None; ``rocm`` None, "any" or a ROCm version. ``os_name``
@@ -181,9 +196,12 @@ def build_request(cat: Catalog, stack: str, *, accelerator: str | None = None, r
     Linux target to wheels for that glibc. OS, CPU and Python default to the ``host``; with
     ``detect`` its driver, GPUs, glibc and edition fill what was not given. Without
     --gpu/--cpu/--rocm: CUDA when a GPU, driver or CUDA pin is given (MPS never), else CPU.
-    Raises :class:`UsageError`.
+    ``project`` (the user's own requirements) joins the request; a catalogued framework it
+    requires joins the stack. Raises :class:`UsageError`.
     """
     items = parse_stack(cat, stack)
+    if project is not None:
+        items = items + _joining(cat, items, project)
     gpus = tuple(lookup_gpu(cat, name) for name in gpu_models)
     if detect:
         driver = driver or host.driver
@@ -229,5 +247,6 @@ def build_request(cat: Catalog, stack: str, *, accelerator: str | None = None, r
     if accel != "cuda" and cuda:
         raise UsageError("--cuda needs a CUDA request (--gpu)")
     check_accelerator(cat, os_name, accel)
-    request = Request(items, accel, None if rocm in (None, "any") else rocm, cuda)
+    request = Request(items, accel, None if rocm in (None, "any") else rocm, cuda, False,
+                      project.requirements if project else (), project_args, project.files if project else ())
     return request, Target(os_name, arch, python, gpus, driver, glibc, edition)

@@ -23,8 +23,9 @@ from packaging.specifiers import SpecifierSet
 
 from packaging.version import Version
 
-from .candidates import (BuildRef, Candidate, NoGlibc, Package, Rejection, Unavailable, candidates, clashes, usable)
-from .catalog import Catalog
+from .candidates import (BuildRef, Candidate, NoGlibc, Package, ProjectClash, Rejection, Unavailable, candidates, clashes,
+                         usable)
+from .catalog import Catalog, canonicalize_name
 from .provider import ANY, EnvironmentProvider, LibraryPin, Requirement
 from .rules import builds, cudnn, driver, kernels
 from .rules import glibc as glibc_rules
@@ -90,13 +91,27 @@ class OlderForGlibc(NamedTuple):
     same: tuple[tuple[BuildRef, str, str | None], ...] = ()  # other builds of the chosen release: (build, package, glibc)
 
 
+class OlderForProject(NamedTuple):
+    """Newer releases of a chosen framework were passed over: they contradict a project requirement."""
+
+    build: BuildRef  # the chosen build
+    first: str  # the oldest newer release refused
+    clash: ProjectClash  # why, for that release
+
+
+class ProjectNotes(NamedTuple):
+    joined: tuple[tuple[str, str], ...]  # (framework, origin) that joined the stack from the project
+    checked: tuple[str, ...]  # project requirements checked against the chosen builds' own requirements
+    left: tuple[str, ...]  # project requirements on packages the solve does not know: left to uv at lock time
+
+
 class EditionNote(NamedTuple):
     edition: str
     note: str  # what the catalog knows (and does not) of the framework's and NVIDIA's support there
 
 
 Warning = Union[UnknownLibraries, UnverifiedRequirements, UnverifiedKernels, PtxJit, DriverNote, CudnnUnknown,
-                SystemCuda, BuildNote, UnverifiedGlibc, OlderForGlibc, EditionNote]
+                SystemCuda, BuildNote, UnverifiedGlibc, OlderForGlibc, OlderForProject, ProjectNotes, EditionNote]
 
 
 class FloorNotMet(NamedTuple):
@@ -195,7 +210,7 @@ def pools_for(cat: Catalog, request: Request, target: Target) -> tuple[dict[str,
         pool, rejected = candidates(cat, item, request, target)
         if next(usable(pool), None) is None:  # every build failed at the pip level
             rejected += [Rejection(c.ref, c.details.problem) for c in pool
-                         if isinstance(c.details.problem, Unavailable)]
+                         if isinstance(c.details.problem, (Unavailable, ProjectClash))]
             return pools, NoBuild(item, tuple(rejected))
         pools[item.framework] = pool
     return pools, None
@@ -298,6 +313,11 @@ def _solve_pools(cat: Catalog, request: Request, target: Target,
         older = _older_for_glibc(cat, request, target, cand)
         if older is not None:
             warnings.append(older)
+        passed_over = _older_for_project(cat, request, target, cand)
+        if passed_over is not None:
+            warnings.append(passed_over)
+    if request.project:
+        warnings.append(_project_notes(cat, request, target, chosen, libraries))
     edition = cat.windows_editions.get(target.edition or "")
     if edition is not None:
         warnings.append(EditionNote(edition.name, edition.note))
@@ -320,7 +340,7 @@ def _older_for_glibc(cat: Catalog, request: Request, target: Target, cand: Candi
     rank = {id(c): i for i, c in enumerate(good)}
     for other in good:
         problem = other.details.problem if other.version >= cand.version else None
-        if problem is None or problem.glibc is None:
+        if not isinstance(problem, Unavailable) or problem.glibc is None:
             continue
         if other.version > cand.version:
             refused.setdefault(other.release.version, problem.needs)
@@ -331,6 +351,42 @@ def _older_for_glibc(cat: Catalog, request: Request, target: Target, cand: Candi
     versions = sorted(refused, key=Version)
     return OlderForGlibc(cand.ref, versions[0] if versions else None, versions[-1] if versions else None,
                          refused[versions[0]] if versions else None, tuple(same))
+
+
+def _older_for_project(cat: Catalog, request: Request, target: Target, cand: Candidate) -> OlderForProject | None:
+    """The oldest newer release of ``cand``'s framework refused for a project requirement."""
+    if not request.project:
+        return None
+    item = next(i for i in request.stack if i.framework == cand.fw.name)
+    good, rejected = candidates(cat, item, request, target)
+    refused = [(Version(r.build.version), r.reason) for r in rejected
+               if isinstance(r.reason, ProjectClash) and Version(r.build.version) > cand.version]
+    refused += [(other.version, other.details.problem) for other in good if other.version > cand.version
+                and isinstance(other.details.problem, ProjectClash)]
+    if not refused:
+        return None
+    version, clash = min(refused, key=lambda item: item[0])
+    assert isinstance(clash, ProjectClash)
+    return OlderForProject(cand.ref, str(version), clash)
+
+
+def _project_notes(cat: Catalog, request: Request, target: Target, chosen: tuple[Candidate, ...],
+                   libraries: tuple[Package, ...]) -> ProjectNotes:
+    """Which project requirements the solve checked, and which it leaves to uv."""
+    from .rules.requirements import applying
+
+    joined = tuple((item.framework, item.origin) for item in request.stack if item.origin)
+    known = {canonicalize_name(c.fw.distribution) for c in chosen} | {p.name for c in chosen for p in c.extra_packages}
+    known |= {p.name for p in libraries}
+    for cand in chosen:
+        known |= {r.name for r in builds.requires(cat, cand.fw, cand.release, cand.variant, target.platform, target.python)}
+        for p in cand.extra_packages:
+            known |= {r.name for r in builds.metadata_requires(cat, p.name, p.version, target.platform, target.python,
+                                                                p.extras)}
+    reqs = applying(request.project, target.platform, target.python)
+    checked = tuple(r.describe() for r in reqs if r.name in known)
+    left = tuple(r.describe() for r in reqs if r.name not in known)
+    return ProjectNotes(joined, checked, left)
 
 
 def environment_check(cat: Catalog, target: Target, chosen: tuple[Candidate, ...], libraries: tuple[Package, ...],

@@ -18,7 +18,7 @@ LAYERS = [
                     "resolver.lockread", "resolver.schema", "resolver.fatbin"}),
     ("catalog", {"resolver.catalog"}),
     ("rules", {"resolver.rules"}),  # and every resolver.rules.* module
-    ("solver", {"resolver.request", "resolver.candidates", "resolver.provider", "resolver.solver", "resolver.probe",
+    ("solver", {"resolver.project", "resolver.request", "resolver.candidates", "resolver.provider", "resolver.solver", "resolver.probe",
                 "resolver.pypi", "resolver.simpleindex"}),
     ("consumers", {"resolver.kernel_harvest", "resolver.explain", "resolver.report", "resolver.lockset", "resolver.emit", "resolver.closure",
                    "resolver.check", "resolver.doctor", "resolver.matrix", "resolver.explore", "resolver.lint",

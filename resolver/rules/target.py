@@ -10,12 +10,14 @@ from typing import NamedTuple
 from packaging.specifiers import SpecifierSet
 
 from .platform import arch_label, platform_of
+from .requirements import ProjectRequirement
 
 
 class StackItem(NamedTuple):
     framework: str  # canonical framework name
     spec: SpecifierSet
     text: str  # as the user wrote it
+    origin: str | None = None  # where a framework the project requires joined the stack ("requirements.in:3")
 
     def describe(self) -> str:
         return f"{self.framework}{self.spec}" if str(self.spec) else self.framework
@@ -63,6 +65,9 @@ class Request(NamedTuple):
     rocm: str | None  # a ROCm version pin, e.g. "6.4"
     cuda: str | None  # a CUDA pin: "12" or "12.8"
     strict: bool = False  # refuse builds whose requirements, kernels or driver floor are not verified
+    project: tuple[ProjectRequirement, ...] = ()  # the user's own requirements (--with, -r, --project)
+    project_args: tuple[str, ...] = ()  # the command-line words that named them, for regenerate commands
+    project_files: tuple[tuple[str, str], ...] = ()  # (path, sha256) of the files they were read from
 
     def describe(self) -> str:
         return " + ".join(item.describe() for item in self.stack)
