@@ -37,7 +37,7 @@ dl{display:grid;grid-template-columns:max-content 1fr;gap:.15rem .8rem;margin:.3
 #grids td.pass{background:#e3f4e4}#grids td.jit{background:#f1f6d8}#grids td.fail{background:#fbe9e9}
 #grids td.none{color:#999}#grids td.chosen{outline:3px solid var(--ok);outline-offset:-3px}
 #grids td.selected{outline:3px solid var(--focus);outline-offset:-3px}
-.legend span{margin-right:1rem;white-space:nowrap}
+.legend{display:flex;flex-wrap:wrap;gap:.2rem 1rem}.legend span{white-space:nowrap}
 @media (max-width:40rem){body{padding:.5rem;font-size:14px}dl{grid-template-columns:1fr}}
 </style></head><body>
 <header>
@@ -279,7 +279,7 @@ function renderSolution(out, a, c, found) {
 }
 function renderConflict(out, a, c, found) {
   out.append(el("h2", {class: "no", text: "No working environment"}));
-  out.append(el("p", {text: fill(a.summary, c, false)}));
+  if (!a.causes.length || part(a.causes[0])[1] !== a.summary) out.append(el("p", {text: fill(a.summary, c, false)}));
   out.append(el("h3", {text: "Why"}));
   out.append(list(a.causes.map((i) => { const k = part(i); return el("span", {}, el("span", {class: "kind", text: k[0]}), fill(k[1], c, false)); })));
   out.append(el("h3", {text: "Ways out"}));
@@ -294,7 +294,7 @@ function renderConflict(out, a, c, found) {
         const fws = part(D.answers[row[d]].packages).filter((p) => p[3] === "framework").map((p) => p[0] + " " + p[1] + (p[2] ? " (" + p[2] + ")" : ""));
         items.push(el("div", {class: "way"}, el("p", {}, el("span", {class: "kind", text: "driver"}),
           "with driver " + b[0] + " or newer (" + b[2].join("; ") + "): " + fws.join(" + ") + " works. ",
-          el("button", {type: "button", text: "Show it", onclick: () => { $("drivertext").value = ""; $("driver").value = String(d - 1); update(); }}))));
+          el("button", {type: "button", class: "use-driver", text: "Show it", onclick: () => { $("drivertext").value = ""; $("driver").value = String(d - 1); update(); }}))));
         break;
       }
     }
@@ -390,8 +390,12 @@ function renderBuild(c) {
 }
 
 // ---- state <-> URL --------------------------------------------------------------------------------
+let shown = null;
 function update() {
   const c = choice();
+  const state = JSON.stringify([c, $("drivertext").value, S.build]);
+  if (state === shown) return;  // nothing changed: keep the page as it is (and the element under the pointer)
+  shown = state;
   $("gpubox").disabled = $("driverbox").disabled = !c.cuda;
   $("gpuhint").textContent = c.cc !== null ? c.gpuName + ": compute capability " + c.cc + " (" + D.sm[c.cc] + ")" : "";
   const raw = $("drivertext").value.trim();
@@ -428,6 +432,7 @@ function fromHash() {
 }
 $("f").addEventListener("change", (e) => {
   const id = e.target.id;
+  if (id === "gpuq" || id === "drivertext") return;  // handled as they are typed
   if (id === "target") { accels(); pythons(true); }
   else if (id === "accel" || e.target.name === "fw") pythons(true);
   else if (id === "gpu") $("gpuq").value = $("gpu").value === "" ? "" : D.gpus[Number($("gpu").value)][0];

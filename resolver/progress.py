@@ -114,13 +114,14 @@ class Progress:
 
     def __init__(self, command: str, *, stream: IO[str] | None = None, tty: bool | None = None,
                  quiet: bool = False, after: float = 2.0, every: float = 5.0,
-                 clock: Callable[[], float] = time.monotonic, redraw: float = 0.2) -> None:
+                 clock: Callable[[], float] = time.monotonic, redraw: float = 0.2, watch: bool = True) -> None:
         self.command = command
         self.stream = stream if stream is not None else sys.stderr
         self.tty = self._isatty() if tty is None else tty
         self.quiet = quiet
         self.after, self.every, self.redraw = after, every, redraw
         self.clock = clock
+        self.watch = watch  # a thread calls tick() every `redraw` seconds (tests call it themselves)
         self.lock = threading.RLock()
         self.started = clock()
         self.tasks: list[Task] = []
@@ -212,7 +213,7 @@ class Progress:
             self._clear()
 
     def _ensure_thread(self) -> None:
-        if self.quiet or self._thread is not None or self.finished:
+        if self.quiet or not self.watch or self._thread is not None or self.finished:
             return
         self._thread = threading.Thread(target=self._run, name="envsolve-progress", daemon=True)
         self._thread.start()
@@ -223,9 +224,13 @@ class Progress:
 
     def _run(self) -> None:
         while not self._stop.wait(self.redraw if self.tty else min(self.redraw * 2.5, 0.5)):
-            with self.lock:
-                if not self.finished:
-                    self._draw(force=True)
+            self.tick()
+
+    def tick(self) -> None:
+        """Redraw (on a terminal) or print the start or periodic line when due (off one)."""
+        with self.lock:
+            if not self.finished:
+                self._draw(force=True)
 
     def _changed(self) -> None:
         if self.quiet:
