@@ -175,7 +175,8 @@ class ColumnTask(NamedTuple):
 
 
 class GridTask(NamedTuple):
-    """Per-build verdicts of one framework for one target, accelerator, Python and GPU class."""
+    """Per-build verdicts of one framework for one target, accelerator, Python and GPU class (each
+    task reports those of the frameworks in its ``grid_for``, from the candidates its solve made)."""
 
     framework: str
     accelerator: str
@@ -236,10 +237,12 @@ def walk_brackets(cat: Catalog, request: Request, target: Target, brackets: list
             out[j] = out[k]
             j -= 1
         k = j
-    return [x for x in out if x is not None], solves
+    filled = [x for x in out if x is not None]
+    assert len(filled) == n, "a bracket was left without an answer"
+    return filled, solves
 
 
-def grid_codes(cat: Catalog, task: GridTask, brackets: list[Bracket]) -> tuple[dict[str, list], int]:
+def grid_codes(cat: Catalog, task: GridTask, brackets: list[Bracket]) -> dict[str, list]:
     """``{"version variant": [(kind, reason), first]}`` for every build ``task``'s accelerator takes:
     kind "ok" or "jit" where it passes the per-build checks (then ``first`` is the first bracket
     whose driver runs it: 0 where the driver does not matter, -1 where none does), else the check
@@ -267,7 +270,7 @@ def grid_codes(cat: Catalog, task: GridTask, brackets: list[Bracket]) -> tuple[d
         reason = short_reason(r.reason)
         if reason is not None:
             out[f"{r.build.version} {r.build.variant}"] = [(stage_of(r.reason), reason), 0]
-    return out, 1
+    return out
 
 
 def short_reason(reason: Any) -> str | None:
@@ -307,14 +310,12 @@ _CAT: Catalog | None = None
 _BRACKETS: dict[str, list[Bracket]] = {}
 
 
-def _work(task: BaseTask | ColumnTask | GridTask) -> tuple[Any, ...]:
+def _work(task: BaseTask | ColumnTask) -> tuple[Any, ...]:
     """Run one task in a worker: (kind, task, result, solves, grids). A task's grid verdicts come
     from the candidates its own solve just computed (the solver keeps them)."""
     from . import matrix
 
     cat = matrix.worker_catalog()
-    if isinstance(task, GridTask):
-        return ("grid", task, None, 0, [(task, grid_codes(cat, task, _brackets(cat, task.family))[0])])
     cell = task.cell
     if isinstance(task, BaseTask):
         m = _solve(cat, cell.request, cell.target, True)
@@ -341,7 +342,7 @@ def _work(task: BaseTask | ColumnTask | GridTask) -> tuple[Any, ...]:
     grids = []
     for name in task.grid_for:
         gt = GridTask(name, cell.request.accelerator, target, fam)
-        grids.append((gt, grid_codes(cat, gt, _brackets(cat, fam))[0]))
+        grids.append((gt, grid_codes(cat, gt, _brackets(cat, fam))))
     return ("base" if isinstance(task, BaseTask) else "column", task, result, solves, grids)
 
 
@@ -500,7 +501,7 @@ def page_data(cat: Catalog, p: Plan, jobs: int | None = None, progress: Any = No
     task = progress.task("solving every stack, target and Python", len(base_cells), "answers") if progress else None
     owners = _grid_owners([(c, None) for c in base_cells])
     base = run_tasks(cat, _work, [BaseTask(c, owners.get((_cell_key(c), None), ())) for c in base_cells], jobs,
-                     _counting(task))
+                     _counting(task), chunksize=1)
     cell_out: dict[str, dict] = {}
     works: dict[str, list[str]] = {}
     grid_results = [g for r in base for g in r[4]]
@@ -531,7 +532,7 @@ def page_data(cat: Catalog, p: Plan, jobs: int | None = None, progress: Any = No
     # Mixed, in a fixed order, so the rate measured early holds for the rest (an honest ETA).
     todo.sort(key=lambda t: zlib.crc32(repr(t).encode()))
     task = progress.task("solving GPU classes x driver brackets", len(todo), "tasks") if progress else None
-    results = run_tasks(cat, _work, todo, jobs, _counting(task))
+    results = run_tasks(cat, _work, todo, jobs, _counting(task), chunksize=1)  # each task counts as it ends
     if task is not None:
         progress.end(task)
 
@@ -574,9 +575,10 @@ def page_data(cat: Catalog, p: Plan, jobs: int | None = None, progress: Any = No
                      "columns": target_id(o, a) in p.column_targets} for o, a, acc in p.targets],
         "pythons": list(p.pythons),
         "every_python": p.every_python,
-        "architectures": [a for a in cat.architectures if any(g.architecture == a for g in cat.gpus)],
+        "architectures": [a for a in cat.architectures
+                          if any(g.architecture == a and g.compute_capability in p.ccs for g in cat.gpus)],
         "gpus": [[g.name, g.compute_capability, g.architecture, [a for a in g.aliases if a != g.name]]
-                 for g in cat.gpus],
+                 for g in cat.gpus if g.compute_capability in p.ccs],
         "ccs": list(p.ccs),
         "sm": {cc: arch_of(cc) for cc in p.ccs},
         "brackets": {fam: [[b.low, b.rep, list(b.what)] for b in bs] for fam, bs in brackets.items()},

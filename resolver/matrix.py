@@ -89,7 +89,7 @@ def _indexed(job: tuple[int, Callable[[Any], Any], Any]) -> tuple[int, Any]:
 
 
 def run_tasks(cat: Catalog, fn: Callable[[T], R], tasks: Sequence[T], jobs: int | None = None,
-              on_result: Callable[[R], Any] | None = None) -> list[R]:
+              on_result: Callable[[R], Any] | None = None, chunksize: int | None = None) -> list[R]:
     """``[fn(t) for t in tasks]``, in order, ``fn`` reading the catalog through :func:`worker_catalog`.
     Uses ``jobs`` worker processes (default: every core) when there are enough tasks to pay for
     starting them. ``on_result(result)`` is called as each task ends, in the order they end (not
@@ -108,7 +108,7 @@ def run_tasks(cat: Catalog, fn: Callable[[T], R], tasks: Sequence[T], jobs: int 
 
     context = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
     out: list[Any] = [None] * len(tasks)
-    chunk = max(1, min(8, len(tasks) // (jobs * 16)))
+    chunk = chunksize or max(1, min(4, len(tasks) // (jobs * 32)))  # small: results (and progress) flow evenly
     with context.Pool(jobs, initializer=_init, initargs=(cat.root,)) as pool:
         for i, result in pool.imap_unordered(_indexed, [(i, fn, t) for i, t in enumerate(tasks)], chunksize=chunk):
             out[i] = result

@@ -193,7 +193,7 @@ def test_the_grids_driver_verdicts_are_the_per_build_checks():
         fam = "linux" if os_name == "linux" else "windows"
         brackets = explore.driver_brackets(cat, fam)
         target = Target(os_name, "x86_64", "3.12", (explore.class_gpu(cc),), None)
-        codes, _ = explore.grid_codes(cat, explore.GridTask(name, "cuda", target, fam), brackets)
+        codes = explore.grid_codes(cat, explore.GridTask(name, "cuda", target, fam), brackets)
         item = StackItem(name, SpecifierSet(), name)
         for i in rng.sample(range(len(brackets)), 6):
             drv = _inside(brackets, i)
