@@ -35,7 +35,7 @@ from typing import Any, NamedTuple
 from packaging.specifiers import SpecifierSet
 
 from .catalog import Catalog
-from .matrix import Cell, cells, run_tasks
+from .matrix import Cell, Workers, cells
 from .rules.driver import component_floor, driver_key, floor_of, verdict
 from .rules.kernels import arch_of
 from .rules.platform import arch_label, driver_family
@@ -475,8 +475,13 @@ class _Interned:
 
 
 def page_data(cat: Catalog, p: Plan, jobs: int | None = None, progress: Any = None) -> dict:
-    """Solve what ``p`` covers and return the page's data (``envsolve.explore/2``). ``progress``:
-    a :class:`resolver.progress.Progress` (or None)."""
+    """Solve what ``p`` covers and return the page's data (``envsolve.explore/2``), on ``jobs``
+    worker processes kept for both rounds. ``progress``: a :class:`resolver.progress.Progress`."""
+    with Workers(cat, jobs) as workers:
+        return _page_data(cat, p, workers, progress)
+
+
+def _page_data(cat: Catalog, p: Plan, workers: Workers, progress: Any) -> dict:
     from .explain import command_line
 
     families = {target_id(o, a): driver_family(cat, o) for o, a, _ in p.targets}
@@ -500,8 +505,8 @@ def page_data(cat: Catalog, p: Plan, jobs: int | None = None, progress: Any = No
     # 1. every cell without GPU or driver, with its ways out
     task = progress.task("solving every stack, target and Python", len(base_cells), "answers") if progress else None
     owners = _grid_owners([(c, None) for c in base_cells])
-    base = run_tasks(cat, _work, [BaseTask(c, owners.get((_cell_key(c), None), ())) for c in base_cells], jobs,
-                     _counting(task), chunksize=1)
+    base = workers.map(_work, [BaseTask(c, owners.get((_cell_key(c), None), ())) for c in base_cells],
+                       _counting(task), chunksize=1)
     cell_out: dict[str, dict] = {}
     works: dict[str, list[str]] = {}
     grid_results = [g for r in base for g in r[4]]
@@ -532,7 +537,7 @@ def page_data(cat: Catalog, p: Plan, jobs: int | None = None, progress: Any = No
     # Mixed, in a fixed order, so the rate measured early holds for the rest (an honest ETA).
     todo.sort(key=lambda t: zlib.crc32(repr(t).encode()))
     task = progress.task("solving GPU classes x driver brackets", len(todo), "tasks") if progress else None
-    results = run_tasks(cat, _work, todo, jobs, _counting(task), chunksize=1)  # each task counts as it ends
+    results = workers.map(_work, todo, _counting(task), chunksize=1)  # each task counts as it ends
     if task is not None:
         progress.end(task)
 
