@@ -94,6 +94,7 @@ class MatrixDefaults(NamedTuple):
 
     pythons: tuple[str, ...]
     targets: tuple[tuple[str, str, tuple[str, ...]], ...]  # (os, arch, accelerators)
+    explore_editions: tuple[str, ...] = ()  # Linux editions the explorer offers by default (x86_64)
 
 
 class Gpu(NamedTuple):
@@ -643,7 +644,12 @@ class _Builder:
         known_pythons = tuple(odata["pythons"]["versions"])
         mdata = odata.get("matrix", {"pythons": [], "targets": []})
         matrix = MatrixDefaults(tuple(mdata["pythons"]),
-                                tuple((t["os"], t["arch"], tuple(t["accelerators"])) for t in mdata["targets"]))
+                                tuple((t["os"], t["arch"], tuple(t["accelerators"])) for t in mdata["targets"]),
+                                tuple(mdata.get("explore_editions", ())))
+        for name in matrix.explore_editions:
+            if name not in distributions:
+                self.fail(os_file, ("matrix", "explore_editions"), "matrix.explore_editions",
+                          f"{name!r} is not in distributions")
 
         frameworks: dict[str, Framework] = {}
         for file, fdata in parts["framework"]:

@@ -87,9 +87,26 @@ Exit codes: 0 ok, 1 findings, 2 bad input, 3 network failure, 70 internal error.
               help="Use the catalogs in this folder instead of the shipped ones.")
 @click.pass_context
 def cli(ctx: click.Context, catalog_dir: Path | None) -> None:
-    """envsolve: solve working GPU deep-learning environments and write them down."""
+    """envsolve: solve working GPU deep-learning environments and write them down.
+
+    Progress goes to stderr: a bar on a terminal, a line every few seconds elsewhere for a command
+    that runs longer than about two seconds. --quiet (anywhere on the line) silences it.
+    """
     ctx.ensure_object(dict)
     ctx.obj["catalog_dir"] = catalog_dir
+    _progress(ctx).start()
+
+
+def _progress(ctx: click.Context):
+    """This command's :class:`resolver.progress.Progress` (one per command; main() finishes it)."""
+    from .progress import Progress
+
+    root = ctx.find_root()
+    root.ensure_object(dict)
+    if "progress" not in root.obj:
+        name = " ".join(a for a in [root.invoked_subcommand or ""] if a)
+        root.obj["progress"] = Progress(name or "envsolve", quiet=bool(root.obj.get("quiet")))
+    return root.obj["progress"]
 
 
 @cli.command("solve", context_settings={"ignore_unknown_options": False})
@@ -160,7 +177,8 @@ def solve_cmd(ctx: click.Context, stack: str, accelerator: str | None, rocm: str
     request = request._replace(strict=strict)
     result = explain.answer(cat, request, target)
     if out is not None and isinstance(result, Solution):
-        _write_lock_set(cat, result, out, dry_run, offline, allow_unhashed)
+        _write_lock_set(cat, result, out, dry_run, offline, allow_unhashed, _progress(ctx))
+        _progress(ctx).finish()
     if as_json:
         _echo_json(report.manifest(result, cat.digest))
     elif isinstance(result, Solution):
@@ -170,7 +188,8 @@ def solve_cmd(ctx: click.Context, stack: str, accelerator: str | None, rocm: str
     ctx.exit(EXIT_OK if isinstance(result, Solution) else EXIT_FINDINGS)
 
 
-def _write_lock_set(cat, solution, out: Path, dry_run: bool, offline: bool, allow_unhashed: tuple[str, ...]) -> None:
+def _write_lock_set(cat, solution, out: Path, dry_run: bool, offline: bool, allow_unhashed: tuple[str, ...],
+                    progress=None, own_task: bool = True) -> None:
     import shlex
 
     from . import closure, emit, lockset
@@ -184,23 +203,28 @@ def _write_lock_set(cat, solution, out: Path, dry_run: bool, offline: bool, allo
     try:
         lock = lockset.build(cat, solution, command, allow_unhashed, need_hashes=offline)
         if not offline:
-            if sys.stderr.isatty():
-                click.echo("envsolve: resolving the dependency closure with uv...", err=True)
-            lock = closure.close(cat, lock)
+            task = progress.task(f"{lock.name}: resolving the dependency closure with uv") \
+                if progress is not None and own_task else None
+            try:
+                lock = closure.close(cat, lock)
+            finally:
+                if task is not None:
+                    progress.end(task)
         docs = emit.lock_documents(lock)
     except EnvsolveError as exc:
         raise Failure(f"no lock set written: {exc}", _code(exc)) from None
     folder = out / lock.name
+    say = progress.message if progress is not None else (lambda text: click.echo(text, err=True))
     if dry_run:
         for name in docs:
-            click.echo(f"would write {folder / name}", err=True)
+            say(f"would write {folder / name}")
         return
     try:
         replace_set(folder, docs, inside=out, executable={"install.sh"})
     except EnvsolveError as exc:
         raise Failure(f"no lock set written: {exc}", _code(exc)) from None
     for name in docs:
-        click.echo(f"wrote {folder / name}", err=True)
+        say(f"wrote {folder / name}")
 
 
 def _build_request(cat, stack, accelerator, rocm, os_name, arch, python, gpu_models, driver, cuda, detect, glibc=None,
@@ -283,23 +307,28 @@ def matrix_cmd(ctx: click.Context, stacks: tuple[str, ...], oses, arches, python
                         {name: cat.distributions[name].glibc for name in editions})
     if not todo:
         raise Failure("no combination left after the filters")
-    if sys.stderr.isatty():
-        with click.progressbar(length=len(todo), label=f"solving {len(todo)} combinations", file=sys.stderr) as bar:
-            manifests = matrix.solve_all(cat, todo, jobs, bar.update)
-    else:
-        manifests = matrix.solve_all(cat, todo, jobs)
+    progress = _progress(ctx)
+    task = progress.task("solving", len(todo), "combinations")
+    manifests = matrix.solve_all(cat, todo, jobs, task.advance)
+    progress.end(task)
     failed = 0
     if write is not None:
         from . import solver
 
-        for cell, m in zip(todo, manifests):
-            result = solver.solve(cat, cell.request, cell.target) if m["status"] == "ok" else None
+        working = [(cell, m) for cell, m in zip(todo, manifests) if m["status"] == "ok"]
+        task = progress.task("writing lock sets" + ("" if offline else " (uv resolves each closure)"), len(working),
+                             "lock sets")
+        for cell, m in working:
+            result = solver.solve(cat, cell.request, cell.target)
             if isinstance(result, solver.Solution):
                 try:
-                    _write_lock_set(cat, result, write, False, offline, ())
+                    _write_lock_set(cat, result, write, False, offline, (), progress, own_task=False)
                 except Failure as exc:  # one cell that cannot be locked does not stop the others
                     failed += 1
-                    click.echo(f"{cell.name}: {exc}", err=True)
+                    progress.message(f"{cell.name}: {exc}")
+            task.advance()
+        progress.end(task)
+    progress.finish()
     fmt = "json" if as_json else fmt
     if fmt == "json":
         _echo_json(manifests)
@@ -317,36 +346,54 @@ def matrix_cmd(ctx: click.Context, stacks: tuple[str, ...], oses, arches, python
 @cli.command("explore")
 @click.option("--out", "out", required=True, type=click.Path(file_okay=False, path_type=Path),
               help="Folder to write index.html into.")
-@click.option("--os", "oses", multiple=True, type=click.Choice(["linux", "windows", "wsl2", "macos"]),
-              help="Only these OSes (repeatable; default: all).")
+@click.option("--os", "oses", multiple=True, metavar="OS",
+              help="Only these OSes or Linux editions (repeatable; default: every OS, and the editions os.yaml's "
+                   "matrix.explore_editions names, on x86_64).")
 @click.option("--python", "pythons", multiple=True, help="Only these Pythons (repeatable; default 3.10-3.14).")
 @click.option("--gpu-model", "gpu_models", multiple=True,
-              help="GPUs to offer (repeatable; default: one per architecture in the catalog).")
-@click.option("--driver", "drivers", multiple=True, help="Drivers to offer (repeatable; default: one per CUDA floor step).")
+              help="Only the compute capabilities of these GPUs (repeatable; default: every catalogued GPU).")
+@click.option("--full", is_flag=True,
+              help="Every GPU x every driver on every CUDA target and Python (minutes, not seconds).")
 @click.option("--jobs", type=int, default=None, help="Worker processes (default: every core).")
 @click.pass_context
-def explore_cmd(ctx: click.Context, out: Path, oses, pythons, gpu_models, drivers, jobs) -> None:
+def explore_cmd(ctx: click.Context, out: Path, oses, pythons, gpu_models, full: bool, jobs) -> None:
     """Write a static, self-contained compatibility page (OUT/index.html) from the solver's answers:
-    pick frameworks, OS, accelerator, Python, GPU and driver; see what works and how to install it."""
+    pick frameworks, OS, accelerator, Python, GPU and driver; see what works, why not, how to
+    install it, and every build of each framework at a glance.
+
+    \b
+    Every GPU of the catalog is offered (solved once per compute capability) and every driver
+    (solved once per bracket between two catalogued driver floors). By default a GPU and a driver
+    together are answered on the first CUDA target (linux x86_64) at each stack's newest working
+    Python, a GPU or a driver on the other CUDA targets; --full answers every combination.
+    """
     from . import explore, matrix
-    from .request import lookup_gpu, parse_driver, parse_python
+    from .errors import UsageError
+    from .request import lookup_gpu, parse_python
+    from .rules.platform import resolve_os
     from .writer import write_files
 
     cat = _load(ctx)
-    targets = [t for t in cat.matrix.targets if not oses or t[0] in oses]
+    choices = [resolve_os(cat, o) for o in oses]
+    if any(c.edition and c.os != "linux" for c in choices):
+        raise UsageError("explore takes Linux editions as targets; for Windows give --os windows")
+    plain = {c.os for c in choices if not c.edition}
+    editions = [c.edition for c in choices if c.edition] if oses else list(cat.matrix.explore_editions)
+    targets = [t for t in cat.matrix.targets if not oses or t[0] in plain]
+    targets += matrix.edition_targets(cat, editions, () if oses else ("x86_64",))
     py_list = [parse_python(p) for p in pythons] or list(cat.matrix.pythons)
-    gpus = [lookup_gpu(cat, g) for g in gpu_models] or explore.default_gpus(cat)
-    drv = [parse_driver(d) for d in drivers] or explore.default_drivers(cat)
-    stacks = matrix.default_stacks(cat)
-    if sys.stderr.isatty():
-        total = sum(1 for _ in matrix.cells(stacks, targets, py_list))
-        with click.progressbar(length=total * (len(gpus) + 1) * (len(drv) + 1), label="solving",
-                               file=sys.stderr) as bar:
-            data = explore.page_data(cat, stacks, targets, py_list, gpus, drv, jobs, bar.update)
-    else:
-        data = explore.page_data(cat, stacks, targets, py_list, gpus, drv, jobs)
-    write_files({out / "index.html": explore.render_page(data).encode("utf-8")})
-    click.echo(f"wrote {out / 'index.html'} ({len(data['cells'])} combinations, {len(data['answers'])} distinct answers)")
+    ccs = sorted({lookup_gpu(cat, g).compute_capability for g in gpu_models},
+                 key=lambda c: tuple(int(x) for x in c.split("."))) or None
+    plan = explore.plan(cat, matrix.default_stacks(cat), targets, py_list, ccs, full,
+                        {name: cat.distributions[name].glibc for name in editions})
+    data = explore.page_data(cat, plan, jobs, _progress(ctx))
+    page = explore.render_page(data).encode("utf-8")
+    write_files({out / "index.html": page})
+    _progress(ctx).finish()
+    plane = sum(x >= 0 for c in data["cells"].values() for row in c.get("plane", []) for x in row[1:]) + \
+        sum(row[0] >= 0 for c in data["cells"].values() for row in c.get("plane", [])[1:])
+    click.echo(f"wrote {out / 'index.html'} ({len(page) / 1e6:.2f} MB: {len(data['cells'])} choices without GPU or "
+               f"driver, {plane} GPU x driver choices, {len(data['answers'])} distinct answers)")
 
 
 @cli.command("check")
@@ -390,12 +437,16 @@ def check_cmd(ctx: click.Context, paths: tuple[Path, ...], as_json: bool, driver
     missing = [str(p) for p in targets if not p.exists()]
     if missing:
         raise Failure(f"no such file or folder: {', '.join(missing)}")
+    progress = _progress(ctx)
+    progress.task("checking lockfiles")
     findings, errors = check.check(cat, targets, fleet)
+    progress.end()
     if fix:
         for command in sorted({f.fix for f in findings if f.severity == "stale" and f.fix}):
             click.echo(f"regenerating: {command}", err=True)
             main(shlex.split(command)[1:])
         findings, errors = check.check(cat, targets, fleet)
+    progress.finish()
     if as_json:
         _echo_json({"findings": [f._asdict() for f in findings],
                     "errors": [{"file": e.file, "line": e.line, "message": e.message} for e in errors]})
@@ -425,8 +476,11 @@ def doctor_cmd(ctx: click.Context, as_json: bool, paths: tuple[str, ...], timeou
     from . import doctor, probe
 
     cat = _load(ctx)
+    progress = _progress(ctx)
+    progress.task("inspecting this machine and its Python environment")
     machine = probe.inspect_machine(timeout=timeout)
     report = doctor.diagnose(cat, machine, doctor.installed_distributions(list(paths) or None))
+    progress.finish()
     if as_json:
         _echo_json(doctor.report_json(report))
     else:
@@ -613,9 +667,9 @@ def catalog_sync(ctx: click.Context, projects: tuple[str, ...], indexes: tuple[s
     recorder = pypi.RecordingSource(source) if record else None
     folder = Path(cat.root) / ("index" if indexes else "pypi")
     current = {p.name: p.read_bytes() for p in folder.glob("*.yaml")}
-    if sys.stderr.isatty():
-        what = f"the indexes {', '.join(indexes)}" if indexes else "PyPI metadata"
-        click.echo(f"envsolve: reading {what} for {', '.join(projects) or 'every catalogued project'}...", err=True)
+    what = f"the indexes {', '.join(indexes)}" if indexes else "PyPI metadata"
+    progress = _progress(ctx)
+    progress.task(f"reading {what} for {', '.join(projects) or 'every catalogued project'}")
     replaced = []
     try:
         if indexes:
@@ -627,6 +681,7 @@ def catalog_sync(ctx: click.Context, projects: tuple[str, ...], indexes: tuple[s
             files, changes = sync.run(cat, recorder or source, current, list(projects) or None)
     except EnvsolveError as exc:
         raise Failure(f"sync failed, nothing written: {exc}", _code(exc)) from None
+    progress.finish()
     for change in changes:
         click.echo(change.describe())
     for found in replaced:
@@ -708,10 +763,21 @@ def catalog_kernels(ctx: click.Context, builds: tuple[str, ...], platforms: tupl
 
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; return (never raise) the exit code."""
-    debug = "--debug" in (argv if argv is not None else sys.argv[1:])
-    args = [a for a in (argv if argv is not None else sys.argv[1:]) if a != "--debug"]
+    given = list(argv if argv is not None else sys.argv[1:])
+    debug = "--debug" in given
+    quiet = "--quiet" in given
+    args = [a for a in given if a not in ("--debug", "--quiet")]
+    obj: dict = {"quiet": quiet}
     try:
-        rc = cli.main(args=args, prog_name="envsolve", standalone_mode=False)
+        return _main(args, obj, debug)
+    finally:
+        if "progress" in obj:
+            obj["progress"].finish()
+
+
+def _main(args: list[str], obj: dict, debug: bool) -> int:
+    try:
+        rc = cli.main(args=args, prog_name="envsolve", standalone_mode=False, obj=obj)
     except Failure as exc:
         click.echo(str(exc) if exc.preformatted else f"error: {exc}", err=True)
         return exc.code

@@ -10,12 +10,15 @@ from __future__ import annotations
 import itertools
 import json
 import os
-from collections.abc import Iterable, Mapping
-from typing import NamedTuple
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any, NamedTuple, TypeVar
 
 from .catalog import Catalog
 from .rules.platform import arch_label
 from .rules.target import GpuTarget, Request, StackItem, Target
+
+T = TypeVar("T")
+R = TypeVar("R")
 
 # The default targets and Pythons are catalog facts: cat.matrix (os.yaml `matrix`).
 
@@ -85,38 +88,91 @@ def _init(root: str | None) -> None:
     _WORKER_CAT = load(root)
 
 
+def worker_catalog() -> Catalog:
+    """The catalog of this worker process (set by :func:`run_tasks`)."""
+    assert _WORKER_CAT is not None
+    return _WORKER_CAT
+
+
 def _solve_one(cell: Cell) -> dict:
     from .explain import answer
     from .report import manifest
 
-    assert _WORKER_CAT is not None
-    result = answer(_WORKER_CAT, cell.request, cell.target, suggest=False)
-    return manifest(result, _WORKER_CAT.digest)
+    cat = worker_catalog()
+    result = answer(cat, cell.request, cell.target, suggest=False)
+    return manifest(result, cat.digest)
+
+
+def _indexed(job: tuple[int, Callable[[Any], Any], Any]) -> tuple[int, Any]:
+    i, fn, task = job
+    return i, fn(task)
+
+
+class Workers:
+    """Worker processes (``jobs``, default every core) that keep their catalog, and the facts the
+    solver caches, from one :meth:`map` to the next. Started on the first batch big enough to pay
+    for them; a smaller batch before that runs in this process."""
+
+    def __init__(self, cat: Catalog, jobs: int | None = None) -> None:
+        self.cat = cat
+        self.jobs = jobs or os.cpu_count() or 1
+        self._pool: Any = None
+
+    def __enter__(self) -> Workers:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._pool is not None:
+            self._pool.terminate()
+            self._pool.join()
+            self._pool = None
+
+    def map(self, fn: Callable[[T], R], tasks: Sequence[T], on_result: Callable[[R], Any] | None = None,
+            chunksize: int | None = None) -> list[R]:
+        """``[fn(t) for t in tasks]``, in order, ``fn`` reading the catalog through
+        :func:`worker_catalog`. ``on_result(result)`` is called as each task ends, in the order
+        they end (not the order given), so a slow task does not hold back the count of those done
+        after it."""
+        global _WORKER_CAT
+        if self._pool is None and (self.jobs == 1 or len(tasks) < 40):
+            _WORKER_CAT = self.cat
+            results = []
+            for task in tasks:
+                results.append(fn(task))
+                if on_result:
+                    on_result(results[-1])
+            return results
+        if self._pool is None:
+            import multiprocessing
+
+            fork = "fork" in multiprocessing.get_all_start_methods()
+            context = multiprocessing.get_context("fork" if fork else "spawn")
+            if fork:  # the workers inherit the loaded catalog
+                _WORKER_CAT = self.cat
+                self._pool = context.Pool(self.jobs)
+            else:
+                self._pool = context.Pool(self.jobs, initializer=_init, initargs=(self.cat.root,))
+        out: list[Any] = [None] * len(tasks)
+        chunk = chunksize or max(1, min(4, len(tasks) // (self.jobs * 32)))  # small: results flow evenly
+        for i, result in self._pool.imap_unordered(_indexed, [(i, fn, t) for i, t in enumerate(tasks)],
+                                                   chunksize=chunk):
+            out[i] = result
+            if on_result:
+                on_result(result)
+        return out
+
+
+def run_tasks(cat: Catalog, fn: Callable[[T], R], tasks: Sequence[T], jobs: int | None = None,
+              on_result: Callable[[R], Any] | None = None, chunksize: int | None = None) -> list[R]:
+    """One batch on fresh :class:`Workers`."""
+    with Workers(cat, jobs) as workers:
+        return workers.map(fn, tasks, on_result, chunksize)
 
 
 def solve_all(cat: Catalog, todo: list[Cell], jobs: int | None = None, progress=None) -> list[dict]:
-    """Manifests (envsolve.solution/1) of every cell, in order. Uses ``jobs`` worker processes
-    (default: every core) when there are enough cells to pay for starting them."""
-    global _WORKER_CAT
-    jobs = jobs or os.cpu_count() or 1
-    if jobs == 1 or len(todo) < 40:
-        _WORKER_CAT = cat
-        results = []
-        for cell in todo:
-            results.append(_solve_one(cell))
-            if progress:
-                progress(1)
-        return results
-    import multiprocessing
-
-    context = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")
-    with context.Pool(jobs, initializer=_init, initargs=(cat.root,)) as pool:
-        results = []
-        for result in pool.imap(_solve_one, todo, chunksize=8):
-            results.append(result)
-            if progress:
-                progress(1)
-    return results
+    """Manifests (envsolve.solution/1) of every cell, in order (see :func:`run_tasks`); ``progress(1)``
+    as each one is solved."""
+    return run_tasks(cat, _solve_one, todo, jobs, (lambda _: progress(1)) if progress else None)
 
 
 def _stack(m: dict) -> str:

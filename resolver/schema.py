@@ -440,6 +440,7 @@ OS_FILE = Obj(
                                     "arch": Text("a CPU architecture", choice_error(("x86_64", "aarch64"))),
                                     "accelerators": ListOf(Text("an accelerator", choice_error(ACCELERATORS)), unique=True)},
                                    ("os", "arch", "accelerators"))),
+             "explore_editions": ListOf(EDITION, unique=True),
              "note": NOTE},
             ("pythons", "targets"),
         ),

@@ -15,13 +15,14 @@ PACKAGE = Path(__file__).parent.parent / "resolver"
 # Lowest first. A module may import from its own layer or a lower one, never a higher one.
 LAYERS = [
     ("foundation", {"resolver", "resolver.compat", "resolver.errors", "resolver.platforms", "resolver.strictyaml", "resolver.writer",
-                    "resolver.lockread", "resolver.schema", "resolver.fatbin"}),
+                    "resolver.lockread", "resolver.schema", "resolver.fatbin", "resolver.progress"}),
     ("catalog", {"resolver.catalog"}),
     ("rules", {"resolver.rules"}),  # and every resolver.rules.* module
     ("solver", {"resolver.project", "resolver.request", "resolver.candidates", "resolver.provider", "resolver.solver", "resolver.probe",
                 "resolver.pypi", "resolver.simpleindex"}),
-    ("consumers", {"resolver.kernel_harvest", "resolver.explain", "resolver.report", "resolver.lockset", "resolver.emit", "resolver.closure",
-                   "resolver.check", "resolver.doctor", "resolver.matrix", "resolver.explore", "resolver.lint",
+    ("consumers", {"resolver.kernel_harvest", "resolver.explain", "resolver.report", "resolver.lockset", "resolver.emit",
+                   "resolver.closure", "resolver.check", "resolver.doctor", "resolver.matrix", "resolver.explore",
+                   "resolver.explore_page", "resolver.lint",
                    "resolver.show", "resolver.sync", "resolver.release_files"}),
     ("cli", {"resolver.cli", "resolver.__main__"}),
 ]

@@ -7,11 +7,14 @@ support (cuDNN 9 starts at compute capability 5.0; from 9.11, at 7.5). The table
 
 from __future__ import annotations
 
+import functools
 from enum import Enum
 from typing import TYPE_CHECKING, NamedTuple
 
 from packaging.specifiers import SpecifierSet
 from packaging.version import InvalidVersion, Version
+
+from .cache import memo
 
 if TYPE_CHECKING:
     from ..catalog import Catalog, CudnnSupport
@@ -37,15 +40,25 @@ def _cc(text: str) -> tuple[int, int]:
 
 
 def entry_for(cat: Catalog, cudnn: str, cuda_major: str) -> CudnnSupport | None:
-    """The catalogued hardware support of cuDNN ``cudnn`` built for CUDA ``cuda_major``."""
+    """The catalogued hardware support of cuDNN ``cudnn`` built for CUDA ``cuda_major`` (remembered
+    per catalog: a GPU solve asks for every cuDNN release of a range)."""
+    return memo(cat, ("cudnn-entry", cudnn, cuda_major), lambda: _entry_for(cat, cudnn, cuda_major))
+
+
+def _entry_for(cat: Catalog, cudnn: str, cuda_major: str) -> CudnnSupport | None:
     try:
         Version(cudnn)
     except InvalidVersion:
         return None
     for entry in cat.cudnn_support:
-        if cuda_major in entry.cuda_majors and SpecifierSet(entry.versions).contains(cudnn, prereleases=True):
+        if cuda_major in entry.cuda_majors and _specifier(entry.versions).contains(cudnn, prereleases=True):
             return entry
     return None
+
+
+@functools.lru_cache(maxsize=256)
+def _specifier(text: str) -> SpecifierSet:
+    return SpecifierSet(text)
 
 
 def verdict(cat: Catalog, cudnn: str, cuda_major: str, compute_capability: str) -> CudnnVerdict:
