@@ -234,7 +234,7 @@ def _build_request(cat, stack, accelerator, rocm, os_name, arch, python, gpu_mod
 @click.option("--offline", is_flag=True, help="With --write: stack-level lock sets, no network.")
 @click.option("--verify", "verify_sets", is_flag=True,
               help="With --write: `envsolve verify` every written lock set that fits this machine (platform and Python).")
-@click.option("--jobs", type=click.IntRange(min=1), default=None,
+@click.option("--jobs", type=int, default=None,
               help="Worker processes (default: every core); with --verify, sets verified at once (default: up to 4).")
 @click.pass_context
 def matrix_cmd(ctx: click.Context, stacks: tuple[str, ...], oses, arches, pythons, accelerators, gpu_models,
@@ -320,20 +320,23 @@ def _verify_written(cat, folders: list[Path], jobs: int | None) -> tuple[list[st
     from . import verify
 
     host = verify.this_machine()
-    infos, other = [], 0
+    infos, other, refused = [], 0, []
     for folder in folders:
         info = verify.read_set(folder)
-        if verify.misfit(info, host) is None:
+        reason = verify.misfit(info, host)
+        if reason is None:
             infos.append(info)
-        else:
+        elif reason.kind == "platform":
             other += 1
+        else:
+            refused.append(f"not verified: {reason}")
     workers = jobs or min(4, os.cpu_count() or 1)
     if infos and sys.stderr.isatty():
         with click.progressbar(length=len(infos), label=f"verifying {len(infos)} lock set(s)", file=sys.stderr) as bar:
             results = verify.verify_many(cat, infos, host, workers, progress=lambda _: bar.update(1))
     else:
         results = verify.verify_many(cat, infos, host, workers)
-    lines = [verify.format_summary(v) for v in results]
+    lines = [verify.format_summary(v) for v in results] + refused
     counts = {k: sum(v.verdict == k for v in results) for k in ("verified", "partial", "failed")}
     lines.append(f"verify: {counts['verified']} verified, {counts['partial']} partial, {counts['failed']} failed; "
                  f"{other} written set(s) are for another platform or Python than this machine "
@@ -463,8 +466,8 @@ def verify_cmd(ctx: click.Context, sets: tuple[Path, ...], installer: str, as_js
     host = verify.this_machine()
     for info in infos:
         reason = verify.misfit(info, host, installer)
-        if reason:
-            raise Failure(reason, EXIT_INPUT)
+        if reason is not None:
+            raise Failure(reason.text, EXIT_INPUT)
     tty = sys.stderr.isatty()
     results = []
     for info in infos:

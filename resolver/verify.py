@@ -27,6 +27,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
@@ -121,7 +122,8 @@ class Verification(NamedTuple):
     environment: str | None  # the kept environment's path
     network: bool  # a step failed because the network did
     notes: tuple[str, ...]
-    seconds: float
+    seconds: float  # the whole run, removing the environment included
+    cleanup: float = 0.0  # seconds spent removing the environment (GBs of files for a CUDA set)
 
 
 # --- reading a set ------------------------------------------------------------------------------
@@ -194,36 +196,49 @@ def this_machine() -> Host:
     machine = probe.inspect_machine()
     platform = platform_of(machine.os, machine.arch) if machine.os in ("linux", "wsl2", "windows", "macos") \
         else f"{machine.os}-{machine.arch}"
-    note = None if machine.gpus else next((n for n in machine.notes if "nvidia-smi" in n), "nvidia-smi lists no GPU")
+    gpus = tuple(g.name for g in machine.gpus)
+    note = None if gpus else next((n for n in machine.notes if "nvidia-smi" in n), "nvidia-smi lists no GPU")
+    if gpus and os.environ.get("CUDA_VISIBLE_DEVICES", "unset").strip() in ("", "-1"):
+        gpus, note = (), "CUDA_VISIBLE_DEVICES hides every GPU"
     rocm = machine.rocm is not None or (machine.os == "linux" and os.path.exists("/dev/kfd"))
-    return Host(platform, machine.python, machine.glibc, tuple(g.name for g in machine.gpus), rocm, note,
-                sys.executable)
+    return Host(platform, machine.python, machine.glibc, gpus, rocm, note, sys.executable)
 
 
-def misfit(info: LockSetInfo, host: Host, installer: str = "uv") -> str | None:
-    """Why ``info`` cannot be verified on ``host`` with ``installer`` (a sentence that says where it
-    can be), or None."""
+class Misfit(NamedTuple):
+    """Why a set cannot be verified here. ``kind``: platform (another platform or Python), glibc,
+    unhashed (a package without a hash), installer (nothing the installer can install)."""
+
+    kind: str
+    text: str  # for people: says where it can be verified
+
+    def __str__(self) -> str:
+        return self.text
+
+
+def misfit(info: LockSetInfo, host: Host, installer: str = "uv") -> Misfit | None:
+    """Why ``info`` cannot be verified on ``host`` with ``installer``, or None."""
     from .platforms import wheel_glibc
     from .rules.glibc import fits, highest
 
     where = f"a {info.platform} machine with Python {info.python}"
     if info.platform != host.platform or info.python != host.python:
-        return (f"{info.path} is for {info.platform} with Python {info.python}; this machine is {host.platform} with "
-                f"Python {host.python} (envsolve runs under it): verify it on {where}, with envsolve installed "
-                f"under that Python")
+        return Misfit("platform", f"{info.path} is for {info.platform} with Python {info.python}; this machine is "
+                                  f"{host.platform} with Python {host.python} (envsolve runs under it): verify it on "
+                                  f"{where}, with envsolve installed under that Python")
     if info.platform.startswith("linux-"):
         need = highest(wheel_glibc(w, {}) for w in info.wheels)
         if need is not None and (host.glibc is None or not fits(need, host.glibc)):
             have = f"glibc {host.glibc}" if host.glibc else "no glibc"
-            return f"{info.path}: its wheels need glibc {need}; this machine has {have}: verify it on {where} " \
-                   f"and glibc >= {need}"
+            return Misfit("glibc", f"{info.path}: its wheels need glibc {need}; this machine has {have}: verify it on "
+                                   f"{where} and glibc >= {need}")
     if info.unhashed:
-        return f"{info.path} locks {', '.join(info.unhashed)} without a hash (--allow-unhashed): envsolve verify " \
-               "installs hash-checked sets only"
+        return Misfit("unhashed", f"{info.path} locks {', '.join(info.unhashed)} without a hash (--allow-unhashed): "
+                                  "envsolve verify installs hash-checked sets only")
     if installer == "uv" and info.pylock is None:
-        return f"{info.path} has no pylock.{info.name}.toml to install with uv: use --installer pip"
+        return Misfit("installer", f"{info.path} has no pylock.{info.name}.toml to install with uv: use "
+                                   "--installer pip")
     if installer == "pip" and not info.requirements:
-        return f"{info.path} has no requirements files to install with pip: use --installer uv"
+        return Misfit("installer", f"{info.path} has no requirements files to install with pip: use --installer uv")
     return None
 
 
@@ -246,11 +261,12 @@ def gpu_absence(info: LockSetInfo, host: Host) -> str | None:
 
 
 def plan(info: LockSetInfo, host: Host, installer: str, env: Path, uv: str) -> tuple[Step, ...]:
-    """The steps that verify ``info`` on ``host`` in the environment ``env``. Pure."""
+    """The steps that verify ``info`` on ``host`` in the environment ``env``. Pure (a relative set
+    path is taken from the working directory)."""
     if installer not in INSTALLERS:
         raise InputError(f"unknown installer {installer!r} ({', '.join(INSTALLERS)})")
     py = str(env_python(env))
-    folder = info.path
+    folder = info.path.absolute()  # the commands run in a folder of their own
     steps = [Step("integrity", "integrity")]
     if installer == "uv":
         steps.append(Step("venv", "command", ((uv, "venv", "--no-config", "--no-python-downloads", "--quiet",
@@ -446,16 +462,17 @@ def verdict(results: Sequence[StepResult]) -> str:
 
 def verify(cat: Catalog, info: LockSetInfo, host: Host, installer: str = "uv", timeout: float = DEFAULT_TIMEOUT,
            keep: bool = False, on_start: Callable[[Step], None] | None = None,
-           on_result: Callable[[StepResult], None] | None = None) -> Verification:
+           on_result: Callable[[StepResult], None] | None = None,
+           cancel: threading.Event | None = None) -> Verification:
     """Verify one set (which must fit ``host``: see :func:`misfit`). The environment lives in a new
-    temporary folder, removed on the way out whatever happens unless ``keep``."""
+    temporary folder, removed on the way out whatever happens unless ``keep``. ``cancel``, once
+    set, stops before the next step by raising :class:`KeyboardInterrupt`."""
     from .check import check
 
     started = time.monotonic()
+    uv = uv_binary()
     work = Path(tempfile.mkdtemp(prefix=f"envsolve-verify-{info.name[:60]}-"))
     env = work / "venv"
-    (work / "run").mkdir()
-    steps = plan(info, host, installer, env, uv_binary())
     results: list[StepResult] = []
     notes: list[str] = []
     network = False
@@ -467,8 +484,12 @@ def verify(cat: Catalog, info: LockSetInfo, host: Host, installer: str = "uv", t
             on_result(result)
 
     try:
+        (work / "run").mkdir()
+        steps = plan(info, host, installer, env, uv)
         i = 0
         while i < len(steps):
+            if cancel is not None and cancel.is_set():
+                raise KeyboardInterrupt
             step = steps[i]
             if stop is not None or step.skip is not None:
                 record(StepResult(step.name, "skipped", None, step.skip or f"not run: {stop}", step.gpu))
@@ -507,10 +528,12 @@ def verify(cat: Catalog, info: LockSetInfo, host: Host, installer: str = "uv", t
                 stop = f"{step.name} failed"
             i += 1
     finally:
+        removing = time.monotonic()
         if not keep:
             shutil.rmtree(work, ignore_errors=True)
+        cleanup = time.monotonic() - removing
     return Verification(info, installer, host, tuple(results), verdict(results), str(env) if keep else None,
-                        network, tuple(notes), round(time.monotonic() - started, 3))
+                        network, tuple(notes), round(time.monotonic() - started, 3), round(cleanup, 3))
 
 
 def _detail(step: Step, info: LockSetInfo, installer: str) -> str:
@@ -531,13 +554,21 @@ def verify_many(cat: Catalog, infos: Sequence[LockSetInfo], host: Host, jobs: in
     from concurrent.futures import ThreadPoolExecutor, as_completed
 
     out: list[Verification | None] = [None] * len(infos)
-    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-        futures = {pool.submit(verify, cat, info, host, installer, timeout): i for i, info in enumerate(infos)}
+    cancel = threading.Event()
+    pool = ThreadPoolExecutor(max_workers=max(1, jobs))
+    try:
+        futures = {pool.submit(verify, cat, info, host, installer, timeout, False, None, None, cancel): i
+                   for i, info in enumerate(infos)}
         for future in as_completed(futures):
             result = future.result()
             out[futures[future]] = result
             if progress:
                 progress(result)
+    except BaseException:  # Ctrl-C or a failure: queued sets never start, running ones stop at their next step
+        cancel.set()
+        pool.shutdown(wait=True, cancel_futures=True)
+        raise
+    pool.shutdown(wait=True)
     return [v for v in out if v is not None]
 
 
@@ -557,6 +588,7 @@ def report_json(v: Verification) -> dict:
         "environment": v.environment,
         "notes": list(v.notes),
         "seconds": v.seconds,
+        "cleanup_seconds": v.cleanup,
     }
 
 
@@ -575,14 +607,15 @@ def format_step(r: StepResult) -> str:
 def format_verdict(v: Verification) -> str:
     lines = [f"note: {n}" for n in v.notes]
     failed = [r.name for r in v.steps if r.status == "failed"]
+    took = f"{v.seconds:.1f} s" + (f", {v.cleanup:.1f} s of it removing the environment" if v.cleanup >= 1 else "")
     if v.verdict == "failed":
         why = "the network failed during " if v.network else ""
-        lines.append(f"failed: {why}{', '.join(failed)} ({v.seconds:.1f} s)")
+        lines.append(f"failed: {why}{', '.join(failed)} ({took})")
     elif v.verdict == "partial":
         skipped = [r.name for r in v.steps if r.status == "skipped"]
-        lines.append(f"partial: every step that ran passed; not run: {', '.join(skipped)} ({v.seconds:.1f} s)")
+        lines.append(f"partial: every step that ran passed; not run: {', '.join(skipped)} ({took})")
     else:
-        lines.append(f"verified: every step passed ({v.seconds:.1f} s)")
+        lines.append(f"verified: every step passed ({took})")
     if v.environment:
         lines.append(f"environment kept: {v.environment}")
     return "\n".join(lines)

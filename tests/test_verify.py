@@ -59,6 +59,14 @@ def test_a_good_set_is_verified(tmp_path, envsolve):
     assert not _environments(tmp_path)
 
 
+def test_a_relative_set_path(tmp_path, envsolve, monkeypatch):
+    folder = fakefw_set(tmp_path / "sets")
+    monkeypatch.chdir(tmp_path / "sets")
+    result = envsolve("verify", folder.name)
+    assert result.code == 0, result
+    assert result.out.startswith(f"verify {folder.name}: ")
+
+
 def test_text_output_names_each_step_with_its_time(tmp_path, envsolve):
     result = envsolve("verify", fakefw_set(tmp_path))
     assert result.code == 0, result
@@ -218,6 +226,14 @@ def test_several_sets_give_a_list_and_the_worst_exit_code(tmp_path, envsolve):
     assert [d["verdict"] for d in _json(result)] == ["verified", "failed"]
 
 
+def test_verify_many_keeps_the_order_given(tmp_path):
+    infos = [verify.read_set(fakefw_set(tmp_path / "a", broken=True)), verify.read_set(fakefw_set(tmp_path / "b"))]
+    seen = []
+    results = verify.verify_many(catalog.load(MINI), infos, NO_GPU, 2, progress=lambda v: seen.append(v.verdict))
+    assert [v.verdict for v in results] == ["failed", "verified"] and sorted(seen) == ["failed", "verified"]
+    assert not _environments(tmp_path)
+
+
 # --- planning, pure ---------------------------------------------------------------------------
 
 def _info(tmp_path, **kw):
@@ -268,7 +284,7 @@ def test_plan_of_a_stack_level_set_resolves_the_rest_like_install_sh(tmp_path):
 def test_misfit_names_glibc(tmp_path):
     info = _info(tmp_path)._replace(wheels=("x-1.0-cp311-cp311-manylinux_2_39_x86_64.whl",))
     if HOST_PLATFORM.startswith("linux-"):
-        assert "its wheels need glibc 2.39; this machine has glibc 2.35" in verify.misfit(info, NO_GPU)
+        assert "its wheels need glibc 2.39; this machine has glibc 2.35" in verify.misfit(info, NO_GPU).text
     assert verify.misfit(info._replace(pylock=None), NO_GPU._replace(glibc="2.40")) is not None
     assert verify.misfit(info._replace(pylock=None), NO_GPU._replace(glibc="2.40"), "pip") is None
 
@@ -335,7 +351,8 @@ def test_github_matrix_gains_the_verify_step(envsolve, tmp_path):
 def test_matrix_verifies_the_written_sets_that_fit_this_machine(envsolve, tmp_path, monkeypatch):
     seen = []
 
-    def fake_verify(cat, info, host, installer="uv", timeout=0.0, keep=False, on_start=None, on_result=None):
+    def fake_verify(cat, info, host, installer="uv", timeout=0.0, keep=False, on_start=None, on_result=None,
+                    cancel=None):
         seen.append(info.name)
         steps = (verify.StepResult("integrity", "passed", 0.1, ""),
                  verify.StepResult("install", "failed" if "tensorflow" in info.name else "passed", 0.1, "boom"))
@@ -361,7 +378,7 @@ def test_matrix_verifies_the_written_sets_that_fit_this_machine(envsolve, tmp_pa
 @pytest.mark.online
 @pytest.mark.skipif(not HOST_PLATFORM.startswith("linux-"), reason="locks for --os linux")
 @pytest.mark.parametrize("stack", ["jax", "tensorflow"])
-def test_a_real_cpu_set_locked_here_is_verified(stack, tmp_path, envsolve, monkeypatch):
+def test_a_real_cpu_set_locked_here_is_verified(stack, tmp_path, envsolve, monkeypatch, capsys):
     """Locks a CPU set for this machine with the real uv against PyPI, then verifies it (uv's own
     cache: the second run shows the warm-cache figures)."""
     monkeypatch.delenv("UV_CACHE_DIR")
@@ -377,5 +394,6 @@ def test_a_real_cpu_set_locked_here_is_verified(stack, tmp_path, envsolve, monke
         steps = _steps(doc)
         assert {f"{('tensorflow' if stack == 'tensorflow' else 'jax')}:{s}" for s in ("import", "version", "cpu")} \
             <= set(steps)
-        print(f"{folder.name}: install {steps['install']['seconds']:.1f} s, smoke "
-              f"{sum(s['seconds'] for n, s in steps.items() if ':' in n):.1f} s, total {doc['seconds']:.1f} s")
+        with capsys.disabled():  # the figures, with `pytest -m online -s`
+            print(f"\n{folder.name}: install {steps['install']['seconds']:.1f} s, smoke "
+                  f"{sum(s['seconds'] for n, s in steps.items() if ':' in n):.1f} s, total {doc['seconds']:.1f} s")
