@@ -445,14 +445,15 @@ def check_cmd(ctx: click.Context, paths: tuple[Path, ...], as_json: bool, driver
               help="uv: `uv pip sync` of the set's pylock; pip: `pip install --require-hashes` of its requirements files.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON (envsolve.verify/1; a list for several sets).")
 @click.option("--keep", is_flag=True, help="Keep the virtual environment and print its path.")
-@click.option("--timeout", type=click.FloatRange(min=1), default=600.0, show_default=True,
+@click.option("--timeout", type=click.FloatRange(min=1), default=600.0, show_default=True, metavar="SECONDS",
               help="Seconds each command may take (the install, each framework's smoke test).")
 @click.pass_context
 def verify_cmd(ctx: click.Context, sets: tuple[Path, ...], installer: str, as_json: bool, keep: bool,
                timeout: float) -> None:
     """Install each lock set (a folder `--out` wrote) into a throwaway virtual environment and run a
     smoke test per framework in it: import, the locked version, pip check, a computation on the CPU,
-    and on a visible GPU the devices, a GPU matrix product, a cuDNN convolution and NCCL's version.
+    torch's cuDNN and NCCL against the lock, and on a visible GPU the devices, a GPU matrix product
+    and a cuDNN convolution.
 
     \b
     The set must pass `envsolve check` and be for this machine's platform and Python.

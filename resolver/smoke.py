@@ -7,7 +7,7 @@ and are checked by :func:`validate` (the same function :mod:`resolver.verify` ca
 sending them):
 
     {"protocol": 1, "distribution": "torch", "version": "2.8.0",
-     "steps": ["import", "version", "cpu", ...], "expect": {"nccl": "2.27.3"}}
+     "steps": ["import", "version", "cpu", ...], "expect": {"cudnn": "9.10.2.21", "nccl": "2.27.3"}}
 
 It writes one JSON line per step to its stdout, ``{"step", "status", "seconds", "output"}`` with
 status ``passed``, ``failed`` or ``skipped``, in the order asked; everything else the frameworks
@@ -16,9 +16,9 @@ print (on fd 1 or 2) goes to stderr. It exits 0 after the last step, 2 on input 
 Steps: ``import``; ``version`` (the distribution's metadata version, and the module's own
 ``__version__``, equal the lock's); ``cpu`` (a small matrix product on the CPU, checked); and on a
 GPU: ``gpu-devices`` (count and names), ``gpu-matmul`` (a matrix product on the GPU, checked against
-the CPU), ``gpu-conv`` (a convolution through cuDNN/MIOpen, checked against the CPU) and ``nccl``
-(NCCL's version against the lock). A framework without its own steps here gets ``import`` and
-``version`` only.
+the CPU) and ``gpu-conv`` (a convolution through cuDNN/MIOpen, checked against the CPU). For torch,
+``cudnn`` and ``nccl`` compare the cuDNN and NCCL the framework loads with the lock's; they need no
+GPU. A framework without its own steps here gets ``import`` and ``version`` only.
 """
 
 from __future__ import annotations
@@ -38,9 +38,10 @@ VERSION = re.compile(r"^[0-9][0-9A-Za-z.+!_-]{0,63}$")
 DOTTED = re.compile(r"^\d{1,4}(\.\d{1,6}){1,3}$")
 
 COMMON = ("import", "version")
-GPU_STEPS = ("gpu-devices", "gpu-matmul", "gpu-conv", "nccl")
+GPU_STEPS = ("gpu-devices", "gpu-matmul", "gpu-conv")  # need a GPU
+LIBRARY_STEPS = ("cudnn", "nccl")  # the loaded library's version against the lock's: no GPU needed
 STEPS = {  # distribution -> its steps, in the order they run
-    "torch": COMMON + ("cpu", "gpu-devices", "gpu-matmul", "gpu-conv", "nccl"),
+    "torch": COMMON + ("cpu", "cudnn", "nccl", "gpu-devices", "gpu-matmul", "gpu-conv"),
     "tensorflow": COMMON + ("cpu", "gpu-devices", "gpu-matmul", "gpu-conv"),
     "jax": COMMON + ("cpu", "gpu-devices", "gpu-matmul"),
 }
@@ -87,15 +88,16 @@ def validate(payload: object) -> dict[str, Any]:
             or len(set(steps)) != len(steps):
         raise Refused(f"input.steps: a list of distinct steps among {', '.join(known)}")
     expect = payload.get("expect", {})
-    if not isinstance(expect, dict) or set(expect) - {"nccl"}:
-        raise Refused("input.expect: an object with at most 'nccl'")
-    nccl = expect.get("nccl")
-    if nccl is not None and (not isinstance(nccl, str) or not DOTTED.match(nccl)):
-        raise Refused("input.expect.nccl: not a version")
-    if "nccl" in steps and nccl is None:
-        raise Refused("input.steps: 'nccl' needs input.expect.nccl")
+    if not isinstance(expect, dict) or set(expect) - set(LIBRARY_STEPS):
+        raise Refused("input.expect: an object with at most 'cudnn' and 'nccl'")
+    for library in LIBRARY_STEPS:
+        value = expect.get(library)
+        if value is not None and (not isinstance(value, str) or not DOTTED.match(value)):
+            raise Refused(f"input.expect.{library}: not a version")
+        if library in steps and value is None:
+            raise Refused(f"input.steps: '{library}' needs input.expect.{library}")
     return {"protocol": PROTOCOL, "distribution": dist, "version": version, "steps": list(steps),
-            "expect": {"nccl": nccl}}
+            "expect": {library: expect.get(library) for library in LIBRARY_STEPS}}
 
 
 def _public(version: str) -> str:
@@ -213,6 +215,26 @@ def nccl_text(value: Any) -> str:
     return f"{code // 1000}.{code // 100 % 10}.{code % 100}"
 
 
+def cudnn_text(code: Any) -> str:
+    """torch.backends.cudnn.version() as "9.10.2": CUDNN_VERSION is major*10000 + minor*100 + patch
+    from cuDNN 9, major*1000 + minor*100 + patch before."""
+    code = int(code)
+    if code >= 90000:
+        return f"{code // 10000}.{code // 100 % 100}.{code % 100}"
+    return f"{code // 1000}.{code // 100 % 10}.{code % 100}"
+
+
+def _torch_cudnn(torch: Any, payload: dict[str, Any]) -> str:
+    found = torch.backends.cudnn.version()
+    want = payload["expect"]["cudnn"]
+    if found is None:
+        raise StepFailed(f"torch loads no cuDNN (torch.backends.cudnn.version() is None); the lock has {want}")
+    have = cudnn_text(found)
+    if have.split(".")[:3] != want.split(".")[:3]:
+        raise StepFailed(f"torch loads cuDNN {have}, the lock has {want} (another cuDNN on the library path?)")
+    return f"cuDNN {have}, as locked"
+
+
 def _torch_nccl(torch: Any, payload: dict[str, Any]) -> str:
     have = nccl_text(torch.cuda.nccl.version())
     want = payload["expect"]["nccl"]
@@ -311,7 +333,7 @@ def _jax_matmul(jax: Any, payload: dict[str, Any]) -> str:
 
 STEP_CODE: dict[tuple[str, str], Callable[[Any, dict[str, Any]], str]] = {
     ("torch", "cpu"): _torch_cpu, ("torch", "gpu-devices"): _torch_devices, ("torch", "gpu-matmul"): _torch_matmul,
-    ("torch", "gpu-conv"): _torch_conv, ("torch", "nccl"): _torch_nccl,
+    ("torch", "gpu-conv"): _torch_conv, ("torch", "cudnn"): _torch_cudnn, ("torch", "nccl"): _torch_nccl,
     ("tensorflow", "cpu"): _tf_cpu, ("tensorflow", "gpu-devices"): _tf_devices,
     ("tensorflow", "gpu-matmul"): _tf_matmul, ("tensorflow", "gpu-conv"): _tf_conv,
     ("jax", "cpu"): _jax_cpu, ("jax", "gpu-devices"): _jax_devices, ("jax", "gpu-matmul"): _jax_matmul,

@@ -85,7 +85,8 @@ class LockSetInfo(NamedTuple):
     transitive: bool
     frameworks: tuple[tuple[str, str], ...]  # (distribution, version), in the manifest's order
     top: tuple[str, ...]  # name[extras]==version of the solver's non-library pins (stack-level sets)
-    nccl: str | None
+    nccl: str | None  # system.nccl and system.cudnn: the versions the lock's GPU-library wheels bring
+    cudnn: str | None
     files: tuple[str, ...]  # the files envsolve.json lists
     pylock: str | None
     requirements: tuple[str, ...]  # in install.sh's order: framework indexes first
@@ -170,9 +171,9 @@ def read_set(path: Path) -> LockSetInfo:
             frameworks.append((dist, version))
         if p.get("role") not in ("gpu-library", "dependency"):
             top.append(f"{dist}{'[' + ','.join(extras) + ']' if extras else ''}=={version}")
-    nccl = (meta.get("system") or {}).get("nccl")
-    if nccl is not None:
-        nccl = field(nccl, smoke.DOTTED, "system.nccl")
+    system = meta.get("system") or {}
+    nccl, cudnn = (field(system[k], smoke.DOTTED, f"system.{k}") if system.get(k) is not None else None
+                   for k in ("nccl", "cudnn"))
     files = lock.get("files")
     if not isinstance(files, dict) or not all(isinstance(f, str) and "/" not in f and "\\" not in f for f in files):
         raise InputError(f"{manifest}: lock.files is not a list of file names")
@@ -184,7 +185,7 @@ def read_set(path: Path) -> LockSetInfo:
               for a in (entries if isinstance(entries, list) else ()) if isinstance(a, dict)]
     unhashed = lock.get("unhashed") or []
     return LockSetInfo(path, name, platform, python, accelerator, bool(lock.get("transitive")), tuple(frameworks),
-                       tuple(top), nccl, tuple(sorted(files)), pylock, tuple(requirements), tuple(wheels),
+                       tuple(top), nccl, cudnn, tuple(sorted(files)), pylock, tuple(requirements), tuple(wheels),
                        tuple(str(u) for u in unhashed))
 
 
@@ -293,10 +294,11 @@ def plan(info: LockSetInfo, host: Host, installer: str, env: Path, uv: str) -> t
     steps.append(Step("pip-check", "command", ((uv, "pip", "check", "--no-config", "--python", py),)
                       if installer == "uv" else ((py, "-m", "pip", "check"),)))
     absent = gpu_absence(info, host)
+    locked = {"nccl": info.nccl, "cudnn": info.cudnn}
     for dist, _ in info.frameworks:
         for name in smoke.steps_for(dist):
             gpu = name in smoke.GPU_STEPS
-            if name == "nccl" and (info.nccl is None or info.accelerator != "cuda"):
+            if name in smoke.LIBRARY_STEPS and (locked[name] is None or info.accelerator != "cuda"):
                 continue
             if gpu and info.accelerator == "cpu":
                 continue
@@ -308,8 +310,9 @@ def plan(info: LockSetInfo, host: Host, installer: str, env: Path, uv: str) -> t
 def smoke_input(info: LockSetInfo, dist: str, steps: Sequence[str]) -> dict:
     """The JSON the smoke script gets for one framework, validated as the script validates it."""
     version = dict(info.frameworks)[dist]
+    locked = {"nccl": info.nccl, "cudnn": info.cudnn}
     payload = {"protocol": smoke.PROTOCOL, "distribution": dist, "version": version, "steps": list(steps),
-               "expect": {"nccl": info.nccl if "nccl" in steps else None}}
+               "expect": {k: v for k, v in locked.items() if k in steps}}
     try:
         return smoke.validate(payload)
     except smoke.Refused as exc:

@@ -152,16 +152,25 @@ def test_a_file_that_breaks_checks_integrity_rules_is_refused(tmp_path, envsolve
 
 
 def test_a_cuda_set_without_a_gpu_is_partial(tmp_path, envsolve):
-    result = envsolve("verify", torch_set(tmp_path, accelerator="cuda", nccl="2.27.3"), "--json")
+    result = envsolve("verify", torch_set(tmp_path, accelerator="cuda", nccl="2.27.3", cudnn="9.10.2.21"), "--json")
     assert result.code == 0, result
     doc = _json(result)
     assert doc["verdict"] == "partial"
     steps = _steps(doc)
     assert steps["torch:cpu"]["status"] == "passed"
     assert steps["torch:version"]["output"].startswith("torch 2.8.0 (module 2.8.0+cpu) from ")
-    for name in ("torch:gpu-devices", "torch:gpu-matmul", "torch:gpu-conv", "torch:nccl"):
+    assert steps["torch:nccl"]["output"] == "NCCL 2.27.3, as locked"  # a library check: no GPU needed
+    assert steps["torch:cudnn"]["output"] == "cuDNN 9.10.2, as locked"
+    for name in ("torch:gpu-devices", "torch:gpu-matmul", "torch:gpu-conv"):
         assert steps[name] == {"name": name, "status": "skipped", "seconds": None,
                                "output": "not run: no NVIDIA GPU visible (nvidia-smi not found)"}
+
+
+def test_another_nccl_than_the_locked_one_fails_without_a_gpu_too(tmp_path, envsolve):
+    result = envsolve("verify", torch_set(tmp_path, accelerator="cuda", nccl="2.21.5"))
+    assert result.code == 1, result
+    assert "  failed   torch:nccl" in result.out
+    assert "torch loads NCCL 2.27.3, the lock has 2.21.5 (another NCCL on the library path?)" in result.out
 
 
 def test_partial_text_says_which_gpu_steps_were_not_run(tmp_path, envsolve):
@@ -253,16 +262,16 @@ def test_plan_of_a_cuda_set_on_a_gpu_machine_runs_every_gpu_step(tmp_path):
     info = verify.read_set(torch_set(tmp_path, accelerator="cuda", nccl="2.27.3"))
     host = NO_GPU._replace(gpus=("NVIDIA A100-SXM4-80GB",), gpu_note=None)
     steps = {s.name: s for s in verify.plan(info, host, "uv", tmp_path / "env", "uv")}
-    assert [n for n, s in steps.items() if s.gpu] == ["torch:gpu-devices", "torch:gpu-matmul", "torch:gpu-conv",
-                                                      "torch:nccl"]
+    assert [n for n, s in steps.items() if s.gpu] == ["torch:gpu-devices", "torch:gpu-matmul", "torch:gpu-conv"]
+    assert "torch:nccl" in steps and "torch:cudnn" not in steps  # the lock names no cuDNN
     assert not any(s.skip for s in steps.values())
-    assert verify.smoke_input(info, "torch", ["import", "nccl"])["expect"] == {"nccl": "2.27.3"}
+    assert verify.smoke_input(info, "torch", ["import", "nccl"])["expect"] == {"cudnn": None, "nccl": "2.27.3"}
 
 
 def test_plan_without_nccl_in_the_lock_has_no_nccl_step(tmp_path):
-    info = verify.read_set(torch_set(tmp_path, accelerator="rocm"))
+    info = verify.read_set(torch_set(tmp_path, accelerator="rocm", nccl="2.27.3"))
     names = [s.name for s in verify.plan(info, NO_GPU, "uv", tmp_path / "env", "uv")]
-    assert "torch:nccl" not in names and "torch:gpu-conv" in names
+    assert "torch:nccl" not in names and "torch:gpu-conv" in names  # RCCL is not the lock's NCCL
 
 
 def test_plan_with_pip_installs_each_requirements_file_with_hashes(tmp_path):
@@ -301,7 +310,8 @@ GOOD = {"protocol": 1, "distribution": "torch", "version": "2.8.0", "steps": ["i
     ({"version": "2.8.0\nimport os"}, "input.version: not a version"),
     ({"steps": ["import", "exec"]}, "input.steps: a list of distinct steps among import, version, cpu"),
     ({"steps": ["import", "import"]}, "input.steps: a list of distinct steps"),
-    ({"expect": {"nccl": "2.27.3", "code": "x"}}, "input.expect: an object with at most 'nccl'"),
+    ({"expect": {"nccl": "2.27.3", "code": "x"}}, "input.expect: an object with at most 'cudnn' and 'nccl'"),
+    ({"steps": ["import", "cudnn"]}, "input.steps: 'cudnn' needs input.expect.cudnn"),
     ({"expect": {"nccl": "latest"}}, "input.expect.nccl: not a version"),
     ({"expect": {"nccl": None}}, "input.steps: 'nccl' needs input.expect.nccl"),
     ({"extra": 1}, "input: unknown field 'extra'"),
@@ -326,6 +336,7 @@ def test_smoke_helpers():
     assert smoke.module_for("my-framework") == "my_framework"
     assert smoke.nccl_text((2, 27, 3)) == "2.27.3"
     assert smoke.nccl_text(21803) == "2.18.3" and smoke.nccl_text(2708) == "2.7.8"
+    assert smoke.cudnn_text(92600) == "9.26.0" and smoke.cudnn_text(8902) == "8.9.2"
     assert smoke.same_version("2.8.0", "2.8") and smoke.same_version("2.6.0+cu126", "2.6.0+cu126")
     assert not smoke.same_version("2.6.0+cu124", "2.6.0+cu126") and not smoke.same_version("2.8.1", "2.8.0")
 

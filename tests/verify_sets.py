@@ -31,7 +31,7 @@ FAKEFW = {  # a framework stand-in whose import checks its own dependency and da
     "fakefw/data.json": '{"value": 42}\n',
 }
 FAKEFW_BROKEN = dict(FAKEFW, **{"fakefw/data.json": '{"value": 41}\n'})
-FAKE_TORCH = {  # just enough of torch's API for envsolve's CPU step and the GPU checks to ask
+FAKE_TORCH = {  # just enough of torch's API for envsolve's CPU and library steps (a CUDA build, no GPU)
     "torch/__init__.py": (
         "__version__ = '2.8.0+cpu'\n"
         "float32 = 'float32'\n"
@@ -42,6 +42,15 @@ FAKE_TORCH = {  # just enough of torch's API for envsolve's CPU step and the GPU
         "    @staticmethod\n"
         "    def is_available():\n"
         "        return False\n"
+        "    class nccl:\n"
+        "        @staticmethod\n"
+        "        def version():\n"
+        "            return (2, 27, 3)\n"
+        "class backends:\n"
+        "    class cudnn:\n"
+        "        @staticmethod\n"
+        "        def version():\n"
+        "            return 91002\n"
         "def get_num_threads():\n"
         "    return 1\n"
         "class Tensor:\n"
@@ -88,7 +97,8 @@ def _sha(path: Path) -> str:
 
 def make_set(root: Path, packages: list[tuple[str, str, str, dict[str, str], tuple[str, ...]]], *,
              accelerator: str = "cpu", platform: str = HOST_PLATFORM, python: str = HOST_PYTHON,
-             nccl: str | None = None, url_base: str | None = None, name: str | None = None) -> Path:
+             nccl: str | None = None, cudnn: str | None = None, url_base: str | None = None,
+             name: str | None = None) -> Path:
     """A lock set in root/<name> of ``packages``: (name, version, role, files, requires). Wheels go
     to root/files, a PEP 503 index of them to root/simple; ``url_base`` replaces the wheels' file://
     URLs in the pylock (to point them somewhere unreachable)."""
@@ -133,7 +143,7 @@ def make_set(root: Path, packages: list[tuple[str, str, str, dict[str, str], tup
                    "edition": None, "glibc": None, "driver": None, "gpus": []},
         "packages": [{"name": d, "version": v, "role": r, "variant": None, "index": "https://pypi.org/simple",
                       "extras": [], "verified": True} for d, v, r, _ in built if r != "dependency"],
-        "system": {"cuda": None, "cudnn": None, "nccl": nccl, "driver_min": {}, "gpu_support": {"sass": [], "ptx": []}},
+        "system": {"cuda": None, "cudnn": cudnn, "nccl": nccl, "driver_min": {}, "gpu_support": {"sass": [], "ptx": []}},
         "warnings": [], "install": [], "conflict": None,
         "lock": {"schema": "envsolve.lock/1", "name": name, "command": f"envsolve {name}", "transitive": True,
                  "unhashed": [],
