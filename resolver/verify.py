@@ -402,8 +402,7 @@ def _expected(info: LockSetInfo, installer: str) -> dict[str, str]:
     return {p.name: p.version for f in files for p in f.pins if p.version}
 
 
-def _smoke(info: LockSetInfo, host: Host, env: Path, dist: str, steps: list[Step], timeout: float,
-           cwd: Path) -> list[StepResult]:
+def _smoke(info: LockSetInfo, env: Path, dist: str, steps: list[Step], timeout: float, cwd: Path) -> list[StepResult]:
     """One child per framework runs its steps; a step it did not report failed (the child died or
     timed out) and the ones after it are skipped."""
     names = [s.name.split(":", 1)[1] for s in steps]
@@ -415,7 +414,15 @@ def _smoke(info: LockSetInfo, host: Host, env: Path, dist: str, steps: list[Step
         done = subprocess.run(argv, cwd=cwd, env=child_env(), input=json.dumps(payload), capture_output=True,
                               text=True, encoding="utf-8", errors="replace", timeout=timeout)
         stdout, stderr = done.stdout, done.stderr
-        if done.returncode != 0:
+        if done.returncode < 0:
+            import signal
+
+            try:
+                name = signal.Signals(-done.returncode).name
+            except ValueError:
+                name = f"signal {-done.returncode}"
+            problem = f"the smoke test was killed by {name}"
+        elif done.returncode != 0:
             problem = f"the smoke test exited with code {done.returncode}"
     except subprocess.TimeoutExpired as exc:
         stdout, stderr = _text(exc.stdout), _text(exc.stderr)
@@ -507,7 +514,7 @@ def verify(cat: Catalog, info: LockSetInfo, host: Host, installer: str = "uv", t
                         and steps[i + len(group)].skip is None:
                     group.append(steps[i + len(group)])
                 assert step.framework is not None
-                for result in _smoke(info, host, env, step.framework, group, timeout, work / "run"):
+                for result in _smoke(info, env, step.framework, group, timeout, work / "run"):
                     record(result)
                 i += len(group)
                 continue

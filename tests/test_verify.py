@@ -124,6 +124,18 @@ def test_a_smoke_test_that_hangs_fails_at_the_timeout(tmp_path, envsolve):
                                        "output": "not run: slowfw's smoke test stopped"}
 
 
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
+def test_a_framework_that_crashes_the_interpreter_fails_its_step(tmp_path, envsolve):
+    crash = {"crashfw/__init__.py": "import os, signal\nos.kill(os.getpid(), signal.SIGSEGV)\n"}
+    folder = make_set(tmp_path, [("crashfw", "1.0", "framework", crash, ())])
+    result = envsolve("verify", folder, "--json")
+    assert result.code == 1, result
+    steps = _steps(_json(result))
+    assert steps["crashfw:import"]["status"] == "failed"
+    assert steps["crashfw:import"]["output"].endswith("the smoke test was killed by SIGSEGV")
+    assert steps["crashfw:version"]["status"] == "skipped"
+
+
 def test_a_tampered_file_is_refused_before_anything_is_installed(tmp_path, envsolve):
     folder = fakefw_set(tmp_path)
     pylock = next(folder.glob("pylock.*.toml"))
