@@ -72,6 +72,7 @@ Examples:
   envsolve tensorflow --gpu --with "numpy<1.24" -r requirements.in   your project's requirements join the solve
   envsolve doctor                         what on this machine will break, and how to fix it
   envsolve check lockfiles/ --driver 535.104.05   lockfiles against the rules and a fleet
+  envsolve verify lockfiles/jax-cpu-linux-x86_64-py314   install a lock set and run it
   envsolve matrix --os linux --format github   a CI build matrix of every working combination
   envsolve catalog show torch==2.8.0      one release's facts
   envsolve catalog show jax --json        the newest JAX release, as JSON
@@ -189,7 +190,8 @@ def solve_cmd(ctx: click.Context, stack: str, accelerator: str | None, rocm: str
 
 
 def _write_lock_set(cat, solution, out: Path, dry_run: bool, offline: bool, allow_unhashed: tuple[str, ...],
-                    progress=None, own_task: bool = True) -> None:
+                    progress=None, own_task: bool = True) -> Path | None:
+    """Write the solution's lock set into ``out/<name>/``; return that folder (None with ``dry_run``)."""
     import shlex
 
     from . import closure, emit, lockset
@@ -218,13 +220,14 @@ def _write_lock_set(cat, solution, out: Path, dry_run: bool, offline: bool, allo
     if dry_run:
         for name in docs:
             say(f"would write {folder / name}")
-        return
+        return None
     try:
         replace_set(folder, docs, inside=out, executable={"install.sh"})
     except EnvsolveError as exc:
         raise Failure(f"no lock set written: {exc}", _code(exc)) from None
     for name in docs:
         say(f"wrote {folder / name}")
+    return folder
 
 
 def _build_request(cat, stack, accelerator, rocm, os_name, arch, python, gpu_models, driver, cuda, detect, glibc=None,
@@ -273,22 +276,28 @@ def _build_request(cat, stack, accelerator, rocm, os_name, arch, python, gpu_mod
 @click.option("--write", "write", type=click.Path(file_okay=False, path_type=Path),
               help="Also write the lock set of every working cell under this folder (--offline: stack-level only).")
 @click.option("--offline", is_flag=True, help="With --write: stack-level lock sets, no network.")
-@click.option("--jobs", type=int, default=None, help="Worker processes (default: every core).")
+@click.option("--verify", "verify_sets", is_flag=True,
+              help="With --write: `envsolve verify` every written lock set that fits this machine (platform and Python).")
+@click.option("--jobs", type=int, default=None,
+              help="Worker processes (default: every core); with --verify, sets verified at once (default: up to 4).")
 @click.pass_context
 def matrix_cmd(ctx: click.Context, stacks: tuple[str, ...], oses, arches, pythons, accelerators, gpu_models,
-               driver, fmt: str, as_json: bool, write: Path | None, offline: bool, jobs: int | None) -> None:
+               driver, fmt: str, as_json: bool, write: Path | None, offline: bool, verify_sets: bool,
+               jobs: int | None) -> None:
     """Solve every combination of STACKS and targets (default: each framework alone and each pair,
     on linux x86_64/aarch64, windows, wsl2 and macOS, each accelerator and Python 3.10-3.14).
 
     \b
     Exit codes: 0 done (failing cells are rows, not errors), 1 some lock set could not be written
-    (--write), 2 bad input.
+    (--write) or failed --verify, 2 bad input, 3 network failure while verifying.
     """
     from . import matrix
     from .errors import UsageError
     from .request import lookup_gpu, parse_driver, parse_python, parse_stack
     from .rules.platform import check_arch, resolve_os
 
+    if verify_sets and write is None:
+        raise UsageError("--verify verifies the lock sets --write DIR writes: give --write DIR")
     cat = _load(ctx)
     stack_list = [parse_stack(cat, s) for s in stacks] or matrix.default_stacks(cat)
     wanted = {check_arch(cat, "linux", x) for x in arches}
@@ -312,6 +321,7 @@ def matrix_cmd(ctx: click.Context, stacks: tuple[str, ...], oses, arches, python
     manifests = matrix.solve_all(cat, todo, jobs, task.advance)
     progress.end(task)
     failed = 0
+    written: list[Path] = []
     if write is not None:
         from . import solver
 
@@ -322,25 +332,65 @@ def matrix_cmd(ctx: click.Context, stacks: tuple[str, ...], oses, arches, python
             result = solver.solve(cat, cell.request, cell.target)
             if isinstance(result, solver.Solution):
                 try:
-                    _write_lock_set(cat, result, write, False, offline, (), progress, own_task=False)
+                    folder = _write_lock_set(cat, result, write, False, offline, (), progress, own_task=False)
                 except Failure as exc:  # one cell that cannot be locked does not stop the others
                     failed += 1
                     progress.message(f"{cell.name}: {exc}")
+                else:
+                    written += [folder] if folder is not None else []
             task.advance()
         progress.end(task)
     progress.finish()
+    lines, status = _verify_written(cat, written, jobs) if verify_sets else ([], "ok")
     fmt = "json" if as_json else fmt
     if fmt == "json":
         _echo_json(manifests)
     elif fmt == "github":
-        click.echo(matrix.format_github(manifests), nl=False)
+        click.echo(matrix.format_github(manifests, str(write or "lockfiles")), nl=False)
     elif fmt == "bake":
         click.echo(matrix.format_bake(manifests, str(write or "lockfiles")), nl=False)
     else:
         click.echo(matrix.format_table(manifests))
+    for line in lines:  # after the table; on stderr where stdout is a document
+        click.echo(line, err=fmt != "table")
     if failed:
         click.echo(f"{failed} lock set(s) could not be written", err=True)
+    if status == "network":
+        ctx.exit(EXIT_NETWORK)
+    if failed or status == "failed":
         ctx.exit(EXIT_FINDINGS)
+
+
+def _verify_written(cat, folders: list[Path], jobs: int | None) -> tuple[list[str], str]:
+    """`envsolve verify` of every written set that fits this machine, a few at a time: the summary
+    lines and the exit status (verify.exit_status)."""
+    import os
+
+    from . import verify
+
+    host = verify.this_machine()
+    infos, other, refused = [], 0, []
+    for folder in folders:
+        info = verify.read_set(folder)
+        reason = verify.misfit(info, host)
+        if reason is None:
+            infos.append(info)
+        elif reason.kind == "platform":
+            other += 1
+        else:
+            refused.append(f"not verified: {reason}")
+    workers = jobs or min(4, os.cpu_count() or 1)
+    if infos and sys.stderr.isatty():
+        with click.progressbar(length=len(infos), label=f"verifying {len(infos)} lock set(s)", file=sys.stderr) as bar:
+            results = verify.verify_many(cat, infos, host, workers, progress=lambda _: bar.update(1))
+    else:
+        results = verify.verify_many(cat, infos, host, workers)
+    lines = [verify.format_summary(v) for v in results] + refused
+    counts = {k: sum(v.verdict == k for v in results) for k in ("verified", "partial", "failed")}
+    lines.append(f"verify: {counts['verified']} verified, {counts['partial']} partial, {counts['failed']} failed; "
+                 f"{other} written set(s) are for another platform or Python than this machine "
+                 f"({host.platform}, Python {host.python}) and were not verified")
+    return lines, verify.exit_status(results)
 
 
 @cli.command("explore")
@@ -458,6 +508,54 @@ def check_cmd(ctx: click.Context, paths: tuple[Path, ...], as_json: bool, driver
         if not findings and not errors:
             click.echo(f"{len(check.collect(targets))} lockfile(s): no problems found", err=True)
     ctx.exit(EXIT_INPUT if errors else EXIT_FINDINGS if findings else EXIT_OK)
+
+
+@cli.command("verify")
+@click.argument("sets", nargs=-1, required=True, type=click.Path(path_type=Path), metavar="SET_DIR...")
+@click.option("--installer", type=click.Choice(["uv", "pip"]), default="uv", show_default=True,
+              help="uv: `uv pip sync` of the set's pylock; pip: `pip install --require-hashes` of its requirements files.")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON (envsolve.verify/1; a list for several sets).")
+@click.option("--keep", is_flag=True, help="Keep the virtual environment and print its path.")
+@click.option("--timeout", type=click.FloatRange(min=1), default=600.0, show_default=True, metavar="SECONDS",
+              help="Seconds each command may take (the install, each framework's smoke test).")
+@click.pass_context
+def verify_cmd(ctx: click.Context, sets: tuple[Path, ...], installer: str, as_json: bool, keep: bool,
+               timeout: float) -> None:
+    """Install each lock set (a folder `--out` wrote) into a throwaway virtual environment and run a
+    smoke test per framework in it: import, the locked version, pip check, a computation on the CPU,
+    torch's cuDNN and NCCL against the lock, and on a visible GPU the devices, a GPU matrix product
+    and a cuDNN convolution.
+
+    \b
+    The set must pass `envsolve check` and be for this machine's platform and Python.
+    Exit codes: 0 verified (or partial: no GPU here for the GPU steps), 1 a step failed or the set
+    fails check, 2 unusable input (no lock set, another platform or Python), 3 network failure.
+    """
+    from . import verify
+
+    cat = _load(ctx)
+    infos = [verify.read_set(path) for path in sets]
+    host = verify.this_machine()
+    for info in infos:
+        reason = verify.misfit(info, host, installer)
+        if reason is not None:
+            raise Failure(reason.text, EXIT_INPUT)
+    tty = sys.stderr.isatty()
+    results = []
+    for info in infos:
+        if not as_json:
+            click.echo(verify.format_header(info, installer))
+        on_start = (lambda step: click.echo(f"envsolve: {step.name}...", err=True)) if tty else None
+        on_result = (lambda r: click.echo(verify.format_step(r))) if not as_json else None
+        result = verify.verify(cat, info, host, installer, timeout, keep, on_start, on_result)
+        results.append(result)
+        if not as_json:
+            click.echo(verify.format_verdict(result))
+    if as_json:
+        docs = [verify.report_json(r) for r in results]
+        _echo_json(docs[0] if len(docs) == 1 else docs)
+    status = verify.exit_status(results)
+    ctx.exit(EXIT_NETWORK if status == "network" else EXIT_FINDINGS if status == "failed" else EXIT_OK)
 
 
 @cli.command("doctor")

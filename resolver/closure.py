@@ -16,7 +16,7 @@ import tempfile
 from pathlib import Path
 
 from .catalog import Catalog, canonicalize_name
-from .errors import NetworkError
+from .errors import NetworkError, names_the_network
 from .lockset import PYPI_SIMPLE, Artifact, LockedPackage, LockError, LockSet
 
 UV_PLATFORM = {
@@ -26,8 +26,6 @@ UV_PLATFORM = {
     "macos-arm64": "aarch64-apple-darwin",
     "macos-x86_64": "x86_64-apple-darwin",
 }
-_NETWORK = ("Failed to fetch", "Could not connect", "dns error", "error sending request", "timed out",
-            "Connection refused", "network")
 
 
 class IndexUnreachable(LockError, NetworkError):
@@ -121,7 +119,7 @@ def close(cat: Catalog, lock: LockSet, timeout: float = 600.0, index: tuple[str,
         run = run_uv(args, work, timeout)
         if run.returncode != 0:
             message = " ".join(run.stderr.split())[-600:] or f"exit code {run.returncode}"
-            if any(word in run.stderr for word in _NETWORK):
+            if names_the_network(run.stderr):
                 raise IndexUnreachable(f"cannot reach an index: {message}")
             if lock.solution.request.project:
                 raise LockError(_project_conflict(lock, run.stderr))

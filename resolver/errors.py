@@ -23,3 +23,16 @@ class UsageError(InputError):
 
 class NetworkError(EnvsolveError):
     """A package index or server could not be reached; nothing was written."""
+
+
+# What uv and pip print when the network, not the input, is the problem (an HTTP 404 is the
+# input's): one list for every caller that runs them (closure, verify).
+NETWORK_MESSAGES = ("Failed to fetch", "error sending request", "dns error", "tcp connect error", "Connection refused",
+                    "timed out", "failed to lookup address", "Could not connect", "NewConnectionError",
+                    "Max retries exceeded", "Temporary failure in name resolution", "Network is unreachable",
+                    "ConnectTimeoutError", "ReadTimeoutError")
+
+
+def names_the_network(text: str) -> bool:
+    """Does a uv or pip error message say that an index could not be reached?"""
+    return any(word in text for word in NETWORK_MESSAGES)

@@ -22,8 +22,8 @@ LAYERS = [
                 "resolver.pypi", "resolver.simpleindex"}),
     ("consumers", {"resolver.kernel_harvest", "resolver.explain", "resolver.report", "resolver.lockset", "resolver.emit",
                    "resolver.closure", "resolver.check", "resolver.doctor", "resolver.matrix", "resolver.explore",
-                   "resolver.explore_page", "resolver.lint",
-                   "resolver.show", "resolver.sync", "resolver.release_files"}),
+                   "resolver.explore_page", "resolver.lint", "resolver.show", "resolver.sync", "resolver.release_files",
+                   "resolver.verify", "resolver.smoke"}),
     ("cli", {"resolver.cli", "resolver.__main__"}),
 ]
 
