@@ -320,7 +320,7 @@ def matrix_cmd(ctx: click.Context, stacks: tuple[str, ...], oses, arches, python
                if (not oses or o in oses) and (not arches or a in wanted)]
     py_list = [parse_python(p) for p in pythons] or list(cat.matrix.pythons)
     gpus = tuple(lookup_gpu(cat, g) for g in gpu_models)
-    drv = parse_driver(driver) if driver else None
+    drv = parse_driver(driver) if driver is not None else None
     todo = matrix.cells(stack_list, targets, py_list, gpus, drv, tuple(accelerators) or None)
     if not todo:
         raise Failure("no combination left after the filters")
