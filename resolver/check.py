@@ -22,7 +22,7 @@ from packaging.version import InvalidVersion, Version
 
 from .catalog import Catalog, Framework, Release, Variant
 from .errors import InputError
-from .inputs import UnsafeInput, read_bytes, tree_of
+from .inputs import UnsafeInput, printable, read_bytes, tree_of
 from .lockread import FILE_NAME, MAX_LOCKFILE, LockedFile, LockParseError, Pin, read
 from .platforms import PYPI_INDEX
 from .rules import builds, driver, kernels
@@ -44,7 +44,7 @@ class CheckFinding(NamedTuple):
 
     def __str__(self) -> str:
         where = f"{self.file}:{self.line}" if self.line else self.file
-        return f"{self.severity} {where}: {self.message}" + (f" (fix: {self.fix})" if self.fix else "")
+        return printable(f"{self.severity} {where}: {self.message}" + (f" (fix: {self.fix})" if self.fix else ""))
 
 
 class Fleet(NamedTuple):
@@ -112,7 +112,9 @@ def check(cat: Catalog, paths: Iterable[Path], fleet: Fleet | None = None) -> Re
             errors.append(exc)
             continue
         if locked.kind == "envsolve":
-            findings += _lock_set(cat, item.path, locked, fleet)
+            found, unreadable = _lock_set(cat, item.path, locked, fleet)
+            findings += found
+            errors += unreadable
         else:
             findings += _integrity(locked)
             findings += _compatibility(cat, locked, fleet)
@@ -290,8 +292,12 @@ def _fleet_of_builds(cat: Catalog, f: LockedFile, found: list[_Build], fleet: Fl
 
 # ---- envsolve lock sets -------------------------------------------------------------------------
 
-def _lock_set(cat: Catalog, path: Path, f: LockedFile, fleet: Fleet | None) -> list[CheckFinding]:
+def _lock_set(cat: Catalog, path: Path, f: LockedFile, fleet: Fleet | None
+              ) -> tuple[list[CheckFinding], list[LockParseError]]:
+    """Findings about a lock set, and its listed files that cannot be read (not regular, too
+    large, or a link out of the set's folder: errors, as unreadable lockfiles are)."""
     out = []
+    errors = []
     meta = f.meta or {}
     lock = meta["lock"]
     folder = path.parent
@@ -303,7 +309,7 @@ def _lock_set(cat: Catalog, path: Path, f: LockedFile, fleet: Fleet | None) -> l
         try:
             data = read_bytes(target, MAX_LOCKFILE, tree=folder)
         except UnsafeInput as exc:
-            out.append(CheckFinding("error", str(target), None, f"cannot be checked: {exc.reason}"))
+            errors.append(LockParseError(str(target), None, f"listed in {f.path}, cannot be checked: {exc.reason}"))
             continue
         if hashlib.sha256(data).hexdigest() != digest:
             out.append(CheckFinding("error", str(target), None, "does not match the sha256 recorded in envsolve.json "
@@ -317,7 +323,7 @@ def _lock_set(cat: Catalog, path: Path, f: LockedFile, fleet: Fleet | None) -> l
         out.append(CheckFinding("stale", f.path, None, "generated from another catalog than the current one", fix))
     if fleet is not None:
         out += _fleet(cat, f, meta, fleet)
-    return out
+    return out, errors
 
 
 def _fleet(cat: Catalog, f: LockedFile, meta: dict, fleet: Fleet) -> list[CheckFinding]:

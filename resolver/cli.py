@@ -440,12 +440,12 @@ def check_cmd(ctx: click.Context, paths: tuple[Path, ...], as_json: bool, driver
                     "verdicts": [{"file": name, "verdict": verdict} for name, verdict in report.verdicts()]})
     else:
         for e in report.errors:
-            click.echo(f"error {e}", err=True)
+            click.echo(_printable(f"error {e}"), err=True)
         for f in report.findings:
             click.echo(str(f))
         verdicts = report.verdicts()
         for name, verdict in verdicts:  # one line per file: what a pre-commit hook's user reads
-            click.echo(f"{'ok' if verdict == 'ok' else 'FAIL'} {name}" + ("" if verdict == "ok" else f" ({verdict})"))
+            click.echo(_printable(f"{'ok' if verdict == 'ok' else 'FAIL'} {name}" + ("" if verdict == "ok" else f" ({verdict})")))
         bad = sum(verdict != "ok" for _, verdict in verdicts)
         click.echo(f"{len(verdicts)} lockfile(s): " + (f"{bad} with problems" if bad else "no problems found"), err=True)
     ctx.exit(EXIT_INPUT if report.errors else EXIT_FINDINGS if report.findings else EXIT_OK)
@@ -494,7 +494,8 @@ def _fix(cat, report) -> list:
                    "$VIRTUAL_ENV, else envsolve's own).")
 @click.option("--path", "paths", multiple=True, type=_PathArg(exists=True, file_okay=False),
               help="Inspect the distributions in this site-packages folder instead (repeatable).")
-@click.option("--timeout", default=5.0, show_default=True, help="Seconds to wait for nvidia-smi (0-600).")
+@click.option("--timeout", default=5.0, show_default=True,
+              help="Seconds to wait for nvidia-smi (0-600); six times that for the --python interpreter.")
 @click.pass_context
 def doctor_cmd(ctx: click.Context, as_json: bool, python: Path | None, paths: tuple[Path, ...], timeout: float) -> None:
     """Inspect this machine (driver, GPUs) and a Python environment; report what will break.
@@ -516,7 +517,7 @@ def doctor_cmd(ctx: click.Context, as_json: bool, python: Path | None, paths: tu
     cat = _load(ctx)
     if python is None and not paths:
         python = _active_python()
-    env = (doctor.environment_of(str(python)) if python is not None else
+    env = (doctor.environment_of(str(python), timeout * 6) if python is not None else
            doctor.installed_distributions([str(p) for p in paths] or None))
     machine = probe.inspect_machine(timeout=timeout)
     report = doctor.diagnose(cat, machine, env)
@@ -743,6 +744,12 @@ def catalog_sync(ctx: click.Context, projects: tuple[str, ...], indexes: tuple[s
     click.echo(f"{len(changed)} file(s) updated" if changed else "catalog already up to date")
 
 
+def _printable(text: str) -> str:
+    from .inputs import printable
+
+    return printable(text)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; return (never raise) the exit code."""
     debug = "--debug" in (argv if argv is not None else sys.argv[1:])
@@ -750,10 +757,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         rc = cli.main(args=args, prog_name="envsolve", standalone_mode=False)
     except Failure as exc:
-        click.echo(str(exc) if exc.preformatted else f"error: {exc}", err=True)
+        click.echo(_printable(str(exc) if exc.preformatted else f"error: {exc}"), err=True)
         return exc.code
     except EnvsolveError as exc:  # typed failures from the core: the type decides the exit code
-        click.echo(f"error: {exc}", err=True)
+        click.echo(_printable(f"error: {exc}"), err=True)
         return _code(exc)
     except click.exceptions.Exit as exc:
         return exc.exit_code

@@ -478,8 +478,14 @@ def lock_documents(lock: LockSet) -> dict[str, bytes]:
     if not lock.transitive:
         docs["constraints.txt"] = constraints_file(lock)
     if all(p.wheels for p in lock.packages):  # PEP 751 and conda-lock record every artifact with its hash
-        docs[f"pylock.{lock.name}.toml"] = pylock(lock)
-        docs["conda-lock.yml"] = conda_lock_yml(lock)
+        from packaging.pylock import PylockValidationError
+
+        for name, make in ((f"pylock.{lock.name}.toml", pylock), ("conda-lock.yml", conda_lock_yml)):
+            try:
+                docs[name] = make(lock)
+            except (PylockValidationError, ValueError) as exc:  # packaging's and conda-lock's (pydantic) validators
+                first = (str(exc).splitlines() or [type(exc).__name__])[0]
+                raise EmitError(f"refusing to write {name}: {first}") from None
     hashed = sorted((n for n in reqs if not n.endswith(".unhashed.txt")), key=lambda n: (n == "requirements.txt", n))
     unhashed = sorted((n for n in reqs if n.endswith(".unhashed.txt")), key=lambda n: (n == "requirements.unhashed.txt", n))
     if lock.solution.target.os == "windows":

@@ -20,6 +20,13 @@ MiB = 1024 * 1024
 # Control characters and line breaks (YAML also breaks lines at U+0085, U+2028 and U+2029): never
 # allowed in a value that reaches a generated file or a message line.
 CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+_UNPRINTABLE = re.compile(r"[\x00-\x09\x0b-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def printable(text: str) -> str:
+    """``text`` for a terminal: control characters (an escape sequence in a hostile file would
+    reach the screen) shown as ``?``; line breaks kept."""
+    return _UNPRINTABLE.sub("?", text)
 
 
 class UnsafeInput(InputError):

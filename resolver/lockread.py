@@ -15,7 +15,7 @@ from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 
 from .errors import InputError
-from .inputs import MiB, UnsafeInput, read_bytes
+from .inputs import MiB, UnsafeInput, printable, read_bytes
 
 MAX_LOCKFILE = 32 * MiB  # a 5,000-package lock with hashes is under 5 MiB
 _OPTION = re.compile(r"^(-[a-zA-Z]|--[a-z][a-z-]*)(?:=(.*))?$")
@@ -28,6 +28,7 @@ _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 
 class LockParseError(InputError):
     def __init__(self, file: str, line: int | None, message: str):
+        message = printable(message).replace("\n", " ")  # text quoted from a hostile file stays one inert line
         super().__init__(f"{file}:{line}: {message}" if line else f"{file}: {message}")
         self.file, self.line, self.message = file, line, message
 

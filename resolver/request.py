@@ -73,6 +73,10 @@ def parse_item(text: str) -> tuple[str, SpecifierSet]:
 
 def parse_stack(cat: Catalog, text: str) -> tuple[StackItem, ...]:
     """``tensorflow+pytorch``, ``pytorch==2.5.*``, ``jax>=0.6+torch`` -> stack items."""
+    from .inputs import CONTROL
+
+    if CONTROL.search(text):
+        raise UsageError(f"stack {text!r}: control characters and line breaks are not allowed")
     items: list[StackItem] = []
     seen: set[str] = set()
     for part in _split_stack(text):
