@@ -202,12 +202,18 @@ def diagnose(cat: Catalog, machine: Machine, dists: Iterable[Installed] | Enviro
             elif judged.support is cudnn.Support.UNKNOWN:
                 findings.append(Finding("info", "cudnn", f"{name} {version}: the GPUs it supports are not catalogued; "
                                         f"{gpu.name} not verified", None))
-    majors = {m: [pin.replace("==", " ") for pin in pins] for m, pins in cuda_majors(cat, libs).items()}
+    lib_majors = cuda_majors(cat, libs)
+    majors = {m: [pin.replace("==", " ") for pin in pins] for m, pins in lib_majors.items()}
+    for fw, _, variant in cuda_builds:  # a build's own CUDA counts in the one-major rule, as in `check`
+        if variant.cuda:
+            dist = installed[canonicalize_name(fw.distribution)]
+            majors.setdefault(variant.cuda.split(".")[0], []).insert(0, f"{fw.distribution} {dist.version} ({variant.name})")
     if len(majors) > 1:
         shown = "; ".join(f"CUDA {m}: {', '.join(v[:3])}{'...' if len(v) > 3 else ''}" for m, v in sorted(majors.items()))
         clash = [k for k in ("cudnn", "nccl") if sum(any(k in e for e in v) for v in majors.values()) > 1]
         what = f" (cuDNN/NCCL of two majors install the same files: {', '.join(clash)})" if clash else ""
-        findings.append(Finding("error", "cuda-major", f"GPU libraries of {len(majors)} CUDA majors are installed "
+        kinds = "GPU libraries" if set(majors) == set(lib_majors) else "GPU libraries and framework builds"
+        findings.append(Finding("error", "cuda-major", f"{kinds} of {len(majors)} CUDA majors are installed "
                                 f"side by side{what}: {shown}",
                                 "envsolve " + "+".join(fw.name for fw, _, _ in cuda_builds) + " --gpu --detect"
                                 if cuda_builds else None))

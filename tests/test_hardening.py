@@ -500,3 +500,12 @@ def test_conda_lock_of_an_unhashed_set_is_not_empty(tmp_path, envsolve):
     conda = out / "pytorch-cuda-linux-x86_64-py312" / "conda-lock.yml"
     if conda.exists():  # written only when every package has an artifact with a hash
         assert yaml.safe_load(conda.read_text())["package"]
+
+
+def test_doctor_counts_a_builds_own_cuda_in_the_one_major_rule(tmp_path, envsolve, bare_machine):
+    site = tmp_path / "site"
+    _dist(site, "torch", "2.11.0")  # the PyPI build of 2.11 on Linux is CUDA 13
+    _dist(site, "nvidia-cudnn-cu12", "9.10.2.21")
+    report = json.loads(envsolve("doctor", "--json", "--path", site).out)
+    found = [f["message"] for f in report["findings"] if f["kind"] == "cuda-major"]
+    assert found and "CUDA 12: nvidia-cudnn-cu12 9.10.2.21; CUDA 13: torch 2.11.0 (cu130)" in found[0]

@@ -148,3 +148,32 @@ def test_hostile_input(case, tmp_path, cache):
         assert text not in output, f"{text!r} in the output:\n{output}"
     assert _snapshot(tmp, skip) == before, "something outside the target changed"
     assert not (tmp / "pwned").exists()
+
+
+GOLDEN = HERE / "golden"
+LOCKFILES = sorted(p for p in GOLDEN.rglob("*") if p.is_file() and (
+    p.name.startswith(("requirements", "pylock")) or p.name in ("conda-lock.yml", "envsolve.json")))
+
+
+@pytest.mark.parametrize("golden", LOCKFILES, ids=[str(p.relative_to(GOLDEN)) for p in LOCKFILES])
+def test_truncated_lockfiles_are_read_or_refused_never_crash(golden, tmp_path):
+    """Every golden lockfile cut at 40 evenly spaced offsets and at its first 20 line ends:
+    it reads, or is refused with a LockParseError naming it; the checks never raise."""
+    from resolver import catalog, check, lockread
+
+    cat = catalog.load(MINI)
+    data = golden.read_bytes()
+    line_ends = [i + 1 for i, b in enumerate(data) if b == 10][:20]
+    offsets = sorted({len(data) * i // 40 for i in range(40)} | set(line_ends))
+    folder = tmp_path / golden.parent.name
+    folder.mkdir()
+    for sibling in golden.parent.iterdir():  # the set around it, for envsolve.json
+        (folder / sibling.name).write_bytes(sibling.read_bytes())
+    for offset in offsets:
+        cut = folder / golden.name
+        cut.write_bytes(data[:offset])
+        try:
+            lockread.read(cut, folder)
+        except lockread.LockParseError as exc:
+            assert exc.file == str(cut) and exc.message
+        check.check(cat, [cut], check.Fleet("550.54.15", (), None))
