@@ -147,6 +147,8 @@ def test_hostile_input(case, tmp_path, cache):
     for text in _expand(case.get("absent", []), tmp):
         assert text not in output, f"{text!r} in the output:\n{output}"
     assert _snapshot(tmp, skip) == before, "something outside the target changed"
+    for path, text in _expand(case.get("after", {}), tmp).items():
+        assert (tmp / path).read_text() == text, f"{path} changed or is gone"
     assert not (tmp / "pwned").exists()
 
 
