@@ -434,34 +434,58 @@ def load(root: str | Path | None = None, *, use_cache: bool = True, keep_lines: 
     cat = _build(root, blobs, files, catalog_digest)
     if use_cache:
         payload = pickle.dumps(cat._replace(lines=None), protocol=pickle.HIGHEST_PROTOCOL)
-        _write_cache_files({cache: _CACHE_MAGIC + hashlib.sha256(payload).digest() + payload})
+        _write_cache_files({cache: _CACHE_MAGIC + _checksum(payload) + payload})
     return cat if keep_lines else cat._replace(lines=None)
 
 
-_CACHE_MAGIC = b"envsolve-catalog-cache/2\n"
+_CACHE_MAGIC = b"envsolve-catalog-cache/3\n"
+
+
+def _checksum(payload: bytes | memoryview) -> bytes:
+    """Two CRC-32s (forwards, and of the length and the tail) of a cache entry: enough to see a
+    truncated or damaged entry (the cache folder is the user's own, so no adversary forges one), at
+    a third of sha256's cost on the solve path; the key itself is a sha256 of the content."""
+    import zlib
+
+    return (zlib.crc32(payload).to_bytes(4, "big") + len(payload).to_bytes(8, "big")
+            + zlib.crc32(payload[-65536:]).to_bytes(4, "big"))
 
 
 def _read_cache(path: Path) -> Catalog | None:
     """The cached catalog, or None for a miss: a missing, truncated, corrupt or foreign entry is a
-    miss (the catalog is rebuilt and the entry replaced), never an error. The entry carries the
-    sha256 of its pickle, so damage anywhere (the lazily unpickled projects too) is seen here."""
-    import hashlib
-
+    miss (the catalog is rebuilt and the entry replaced), never an error. The entry carries a
+    checksum of its pickle, so damage anywhere (the lazily unpickled projects too) is seen here."""
     from .inputs import UnsafeInput, read_bytes
 
     try:
         blob = read_bytes(path, 1024 * MiB)
     except UnsafeInput:
         return None
-    head = len(_CACHE_MAGIC) + 32
+    head = len(_CACHE_MAGIC) + 16
     payload = memoryview(blob)[head:]  # no copy of the megabytes
-    if not blob.startswith(_CACHE_MAGIC) or hashlib.sha256(payload).digest() != blob[len(_CACHE_MAGIC):head]:
+    if not blob.startswith(_CACHE_MAGIC) or _checksum(payload) != blob[len(_CACHE_MAGIC):head]:
         return None
     try:
         cat = pickle.loads(payload)
     except Exception:  # noqa: BLE001 - any unreadable entry is a cache miss
         return None
     return cat if isinstance(cat, Catalog) else None
+
+
+def verdict_key(cat: Catalog, code: tuple[str, ...]) -> str:
+    """The key of a verdict about ``cat`` (its lint result, say): the catalog's content, envsolve's
+    version, and the bytes of the modules (files or folders of ``*.py`` in the package) that reach it."""
+    import hashlib
+
+    here = Path(__file__).parent
+    h = hashlib.sha256(f"{cat.digest}\0{__version__}\0".encode())
+    for name in code:
+        for path in sorted((here / name).glob("*.py")) if (here / name).is_dir() else [here / name]:
+            try:
+                h.update(path.name.encode() + b"\0" + path.read_bytes())
+            except OSError:
+                pass
+    return h.hexdigest()[:32]
 
 
 def cache_flag(kind: str, key: str) -> bool:

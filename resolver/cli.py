@@ -48,14 +48,15 @@ def _load(ctx: click.Context, keep_lines: bool = False, solving: bool = True):
 
 def _gate(cat) -> None:
     from . import catalog
-    from .lint import lint, lint_key
 
     if not cat.pypi and not cat.libraries:
         raise Failure(f"the catalog in {cat.root} has no generated PyPI data ({Path(cat.root) / 'pypi'} is empty or "
                       "missing): run `envsolve catalog sync` to generate it")
-    key = lint_key(cat)
-    if catalog.cache_flag("lint-ok", key):
+    key = catalog.verdict_key(cat, ("lint.py", "rules"))
+    if catalog.cache_flag("lint-ok", key):  # linted before: the solve path does not even import lint
         return
+    from .lint import lint
+
     errors = [d for d in lint(cat) if d.severity == "error"]
     if errors:
         shown = "\n".join(f"error: {d}" for d in errors[:5]) + (f"\nerror: ... and {len(errors) - 5} more"

@@ -21,23 +21,6 @@ _CUDNN = re.compile(r"^nvidia-cudnn(-cu\d+)?$")
 _NCCL = re.compile(r"^nvidia-nccl(-cu\d+)?$")
 
 
-def lint_key(cat: Catalog) -> str:
-    """What a lint verdict depends on: the catalog's content and the code that checks it."""
-    import hashlib
-    from pathlib import Path
-
-    from . import __version__
-
-    here = Path(__file__).parent
-    h = hashlib.sha256(f"{cat.digest}\0{__version__}\0".encode())
-    for path in [here / "lint.py", *sorted((here / "rules").glob("*.py"))]:
-        try:
-            h.update(path.read_bytes())
-        except OSError:
-            pass
-    return h.hexdigest()[:32]
-
-
 def lint(cat: Catalog) -> list[Diagnostic]:
     found: list[Diagnostic] = []
     found += _check_cuda(cat)
