@@ -105,19 +105,24 @@ def check(cat: Catalog, paths: Iterable[Path], fleet: Fleet | None = None) -> Re
     findings: list[CheckFinding] = []
     errors: list[LockParseError] = []
     files = collect(paths)
+    read_files: dict[str, LockedFile] = {}
     for item in files:
         try:
-            locked = read(item.path, item.tree)
+            read_files[str(item.path)] = read(item.path, item.tree)
         except LockParseError as exc:
             errors.append(exc)
-            continue
+    # Files of an envsolve set meet the fleet through their set (its recorded floors and GPU
+    # support cover the whole environment): one verdict, not one per file.
+    members = {str(Path(name).parent / listed) for name, f in read_files.items() if f.kind == "envsolve"
+               for listed in (f.meta or {})["lock"]["files"]}
+    for name, locked in read_files.items():
         if locked.kind == "envsolve":
-            found, unreadable = _lock_set(cat, item.path, locked, fleet)
+            found, unreadable = _lock_set(cat, Path(name), locked, fleet)
             findings += found
             errors += unreadable
         else:
             findings += _integrity(locked)
-            findings += _compatibility(cat, locked, fleet)
+            findings += _compatibility(cat, locked, None if name in members else fleet)
     return Report(findings, errors, [str(item.path) for item in files])
 
 
@@ -341,8 +346,13 @@ def _fleet(cat: Catalog, f: LockedFile, meta: dict, fleet: Fleet) -> list[CheckF
         else:  # a set written before gpu_support was recorded
             how = kernels.coverage(gpu.compute_capability, system.get("compute_capabilities") or [], system.get("ptx") or [])
         if how is kernels.Coverage.NONE and (support is not None or system.get("compute_capabilities")):
-            out.append(CheckFinding("error", f.path, None, f"{gpu.describe()} has no kernels in this lock set "
-                                    f"(built for {' '.join(system.get('compute_capabilities') or []) or 'unknown'})"))
+            if support is not None:
+                native, jit_only = support.get("sass") or [], support.get("ptx") or []
+                runs = (f"it runs on compute capability {' '.join(native)}" if native else "it has no GPU kernels") + (
+                    f", and through PTX JIT on {' '.join(jit_only)}" if jit_only else "")
+            else:
+                runs = f"built for {' '.join(system.get('compute_capabilities') or [])}"
+            out.append(CheckFinding("error", f.path, None, f"{gpu.describe()} has no kernels in this lock set ({runs})"))
         jit = jit or how is kernels.Coverage.PTX
     floor_data = (system.get("driver_min") or {}).get(family) if family else None
     if fleet.driver and floor_data:

@@ -509,3 +509,14 @@ def test_doctor_counts_a_builds_own_cuda_in_the_one_major_rule(tmp_path, envsolv
     report = json.loads(envsolve("doctor", "--json", "--path", site).out)
     found = [f["message"] for f in report["findings"] if f["kind"] == "cuda-major"]
     assert found and "CUDA 12: nvidia-cudnn-cu12 9.10.2.21; CUDA 13: torch 2.11.0 (cu130)" in found[0]
+
+
+def test_a_sets_files_meet_the_fleet_through_the_set(tmp_path, envsolve):
+    out = tmp_path / "lockfiles"
+    assert envsolve("--catalog-dir", MINI, "torch", "--gpu", "--os", "linux", "--python", "3.12", "--cuda", "11.8",
+                    "--out", out, "--offline", *[f"--allow-unhashed={n}" for n in
+                                                 ("torch", "torchvision", "nvidia-cudnn-cu11", "nvidia-nccl-cu11")]).code == 0
+    result = envsolve("--catalog-dir", MINI, "check", out, "--driver", "440.33.01", "--gpu-model", "RTX 5090")
+    findings = [line for line in result.out.splitlines() if line.startswith(("error ", "warning "))]
+    assert findings and all("envsolve.json: " in line for line in findings), findings  # one verdict, not one per file
+    assert "(it runs on compute capability" in result.out
