@@ -41,6 +41,7 @@ class CheckFinding(NamedTuple):
     line: int | None
     message: str
     fix: str | None = None
+    kind: str | None = None  # for lock sets: "tampered", "missing", "stale" (what --fix regenerates)
 
     def __str__(self) -> str:
         where = f"{self.file}:{self.line}" if self.line else self.file
@@ -86,7 +87,7 @@ def collect(paths: Iterable[Path]) -> list[Lockfile]:
     found: dict[str, Lockfile] = {}
     for path in paths:
         tree = tree_of(path)
-        if path.is_dir() and not path.is_symlink():
+        if path.is_dir():  # a linked folder named on the command line is entered; its files must resolve inside the tree
             for root, dirs, files in os.walk(path, followlinks=False):
                 dirs[:] = sorted(d for d in dirs if not d.startswith("."))
                 for name in sorted(files):
@@ -309,7 +310,7 @@ def _lock_set(cat: Catalog, path: Path, f: LockedFile, fleet: Fleet | None
     for name, digest in sorted(lock["files"].items()):
         target = folder / name
         if not os.path.lexists(target):
-            out.append(CheckFinding("error", f.path, None, f"{name} is listed but missing"))
+            out.append(CheckFinding("error", f.path, None, f"{name} is listed but missing", kind="missing"))
             continue
         try:
             data = read_bytes(target, MAX_LOCKFILE, tree=folder)
@@ -318,14 +319,15 @@ def _lock_set(cat: Catalog, path: Path, f: LockedFile, fleet: Fleet | None
             continue
         if hashlib.sha256(data).hexdigest() != digest:
             out.append(CheckFinding("error", str(target), None, "does not match the sha256 recorded in envsolve.json "
-                                    "(edited or tampered with)", f"envsolve check --fix {folder}"))
+                                    "(edited or tampered with)", f"envsolve check --fix {folder}", kind="tampered"))
     if meta.get("catalog_digest") != cat.digest:
         try:
             fix = regeneration(cat, path, meta).command
         except InputError as exc:
             fix = None
             out.append(CheckFinding("error", f.path, None, f"cannot be regenerated: {exc}"))
-        out.append(CheckFinding("stale", f.path, None, "generated from another catalog than the current one", fix))
+        out.append(CheckFinding("stale", f.path, None, "generated from another catalog than the current one", fix,
+                                kind="stale"))
     if fleet is not None:
         out += _fleet(cat, f, meta, fleet)
     return out, errors

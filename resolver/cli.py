@@ -462,11 +462,10 @@ def _fix(cat, report) -> list:
 
     manifests = set()
     for f in report.findings:
-        if f.severity == "stale":
+        if f.kind in ("stale", "missing"):
             manifests.add(Path(f.file))
-        elif "sha256 recorded in envsolve.json" in f.message or "is listed but missing" in f.message:
-            path = Path(f.file)
-            manifests.add(path if path.name == "envsolve.json" else path.parent / "envsolve.json")
+        elif f.kind == "tampered":
+            manifests.add(Path(f.file).parent / "envsolve.json")
     failed = []
     for manifest in sorted(manifests):
         try:

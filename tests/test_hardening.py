@@ -520,3 +520,13 @@ def test_a_sets_files_meet_the_fleet_through_the_set(tmp_path, envsolve):
     findings = [line for line in result.out.splitlines() if line.startswith(("error ", "warning "))]
     assert findings and all("envsolve.json: " in line for line in findings), findings  # one verdict, not one per file
     assert "(it runs on compute capability" in result.out
+
+
+def test_check_fix_regenerates_a_tampered_set_in_place(lock_set, envsolve):
+    cat, out, folder = lock_set
+    req = folder / "requirements.txt"
+    good = req.read_bytes()
+    req.write_text(req.read_text().replace("torch==2.8.0", "torch==2.4.1"))
+    fixed = envsolve("--catalog-dir", cat, "check", req, "--fix")
+    assert fixed.code == 0, fixed
+    assert req.read_bytes() == good
