@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 import pickle
-import zlib
 from pathlib import Path
 from collections.abc import Mapping
 from typing import Any, Iterator, NamedTuple
@@ -22,6 +21,8 @@ from .errors import InputError
 CATALOG_ENV = "ENVSOLVE_CATALOG_DIR"
 GENERATED_FOLDERS = ("pypi", "index", "measured")
 CACHE_ENV = "ENVSOLVE_CACHE_DIR"
+MiB = 1024 * 1024
+MAX_FILE = 64 * MiB  # the most one catalog file may hold (strictyaml's limit too)
 
 
 # ---- errors ------------------------------------------------------------------------------------
@@ -405,11 +406,11 @@ def _catalog_files(root: Path) -> list[Path]:
     return files
 
 
-def _display(root: Path, path: Path) -> str:
+def _display(root: Path, path: Path, shipped: bool | None = None) -> str:
     """How a file is named in messages: ``catalogs/...`` for the shipped catalog, else a path
     relative to the working folder where that is shorter."""
     rel = path.relative_to(root).as_posix()
-    if root.resolve() == default_root().resolve():
+    if shipped if shipped is not None else root.resolve() == default_root().resolve():
         return f"catalogs/{rel}"
     shown = os.path.relpath(path)
     return shown if not shown.startswith("..") else str(path)
@@ -433,67 +434,108 @@ def load(root: str | Path | None = None, *, use_cache: bool = True, keep_lines: 
     if not root.is_dir():
         raise CatalogError([Diagnostic(str(root), None, "", "catalog folder not found")])
     paths = _catalog_files(root)
-    # The cache also depends on the code that builds it.
-    code = __version__ + "".join(
-        f"{m}:{st.st_size}:{st.st_mtime_ns};" for m in ("catalog.py", "schema.py", "strictyaml.py", "platforms.py")
-        for st in [(Path(__file__).parent / m).stat()])
-    # Fast path: the files' sizes and modification times name the content they had when cached
-    # (as mypy and make do); only a miss pays for reading and hashing every file. Two CRC-32s of
-    # that list name the stamp file (no crypto needed: the content digest is checked on a miss).
-    listing = code + str(root.resolve())
-    try:
-        listing += "".join(f"{p.name}:{st.st_size}:{st.st_mtime_ns}\0" for p in paths for st in [p.stat()])
-    except OSError:
-        pass
-    raw = listing.encode()
-    index = _cache_dir() / f"stamp-{zlib.crc32(raw):08x}{zlib.crc32(raw[::-1]):08x}{len(raw):x}"
-    if use_cache and not keep_lines:
-        try:
-            cat = _read_cache(_cache_dir() / f"catalog-{index.read_text().strip()}.pickle")
-            if cat is not None:
-                return cat._replace(root=str(root))
-        except OSError:
-            pass
     import hashlib
 
+    from .inputs import UnsafeInput, read_bytes
+
+    # The cache is keyed on content: the sha256 of every catalog file and of the code that builds
+    # the model. Reading and hashing the ~3 MB of YAML costs a few milliseconds; a file edited
+    # without changing its size or modification time is still seen.
+    code = hashlib.sha256(__version__.encode())
+    for module in ("catalog.py", "schema.py", "strictyaml.py", "platforms.py"):
+        try:
+            code.update(module.encode() + b"\0" + (Path(__file__).parent / module).read_bytes())
+        except OSError:
+            pass
     blobs: dict[str, bytes] = {}  # display name -> bytes
     files: dict[str, str] = {}  # name inside the catalog folder -> sha256
     problems: list[Diagnostic] = []
     digest = hashlib.sha256()
+    shipped = root.resolve() == default_root().resolve()
     for path in paths:
         rel = path.relative_to(root).as_posix()
-        try:
-            blob = blobs[_display(root, path)] = path.read_bytes()
-        except OSError as exc:
-            problems.append(Diagnostic(_display(root, path), None, "", f"cannot read: {exc.strerror}"))
+        try:  # regular files inside the catalog folder only, bounded (a FIFO or /dev/zero never ends)
+            blob = blobs[_display(root, path, shipped)] = read_bytes(path, MAX_FILE, tree=root)
+        except UnsafeInput as exc:
+            problems.append(Diagnostic(_display(root, path, shipped), None, "", exc.reason))
             continue
         files[rel] = hashlib.sha256(blob).hexdigest()
         digest.update(rel.encode() + b"\0" + files[rel].encode() + b"\0")
     if problems:
         raise CatalogError(problems)
     catalog_digest = digest.hexdigest()
-    digest.update(code.encode())
+    digest.update(code.digest())
     key = digest.hexdigest()[:32]
     cache = _cache_dir() / f"catalog-{key}.pickle"
     if use_cache and not keep_lines:
         cat = _read_cache(cache)
         if cat is not None and cat.digest == catalog_digest:
-            _write_cache_files({index: key.encode()})
             return cat._replace(root=str(root))
     cat = _build(root, blobs, files, catalog_digest)
     if use_cache:
-        _write_cache_files({cache: pickle.dumps(cat._replace(lines=None), protocol=pickle.HIGHEST_PROTOCOL),
-                            index: key.encode()})
+        payload = pickle.dumps(cat._replace(lines=None), protocol=pickle.HIGHEST_PROTOCOL)
+        _write_cache_files({cache: _CACHE_MAGIC + _checksum(payload) + payload})
     return cat if keep_lines else cat._replace(lines=None)
 
 
+_CACHE_MAGIC = b"envsolve-catalog-cache/3\n"
+
+
+def _checksum(payload: bytes | memoryview) -> bytes:
+    """Two CRC-32s (forwards, and of the length and the tail) of a cache entry: enough to see a
+    truncated or damaged entry (the cache folder is the user's own, so no adversary forges one), at
+    a third of sha256's cost on the solve path; the key itself is a sha256 of the content."""
+    import zlib
+
+    return (zlib.crc32(payload).to_bytes(4, "big") + len(payload).to_bytes(8, "big")
+            + zlib.crc32(payload[-65536:]).to_bytes(4, "big"))
+
+
 def _read_cache(path: Path) -> Catalog | None:
+    """The cached catalog, or None for a miss: a missing, truncated, corrupt or foreign entry is a
+    miss (the catalog is rebuilt and the entry replaced), never an error. The entry carries a
+    checksum of its pickle, so damage anywhere (the lazily unpickled projects too) is seen here."""
+    from .inputs import UnsafeInput, read_bytes
+
     try:
-        with open(path, "rb") as fh:
-            cat = pickle.load(fh)
-    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, TypeError, ValueError, ImportError):
+        blob = read_bytes(path, 1024 * MiB)
+    except UnsafeInput:
+        return None
+    head = len(_CACHE_MAGIC) + 16
+    payload = memoryview(blob)[head:]  # no copy of the megabytes
+    if not blob.startswith(_CACHE_MAGIC) or _checksum(payload) != blob[len(_CACHE_MAGIC):head]:
+        return None
+    try:
+        cat = pickle.loads(payload)
+    except Exception:  # noqa: BLE001 - any unreadable entry is a cache miss
         return None
     return cat if isinstance(cat, Catalog) else None
+
+
+def verdict_key(cat: Catalog, code: tuple[str, ...]) -> str:
+    """The key of a verdict about ``cat`` (its lint result, say): the catalog's content, envsolve's
+    version, and the bytes of the modules (files or folders of ``*.py`` in the package) that reach it."""
+    import hashlib
+
+    here = Path(__file__).parent
+    h = hashlib.sha256(f"{cat.digest}\0{__version__}\0".encode())
+    for name in code:
+        for path in sorted((here / name).glob("*.py")) if (here / name).is_dir() else [here / name]:
+            try:
+                h.update(path.name.encode() + b"\0" + path.read_bytes())
+            except OSError:
+                pass
+    return h.hexdigest()[:32]
+
+
+def cache_flag(kind: str, key: str) -> bool:
+    """Was ``kind`` (a verdict about a catalog, such as "lint-ok") recorded for ``key``?"""
+    return os.path.isfile(_cache_dir() / f"{kind}-{key}")
+
+
+def set_cache_flag(kind: str, key: str) -> None:
+    """Record ``kind`` for ``key`` in the cache (best effort)."""
+    _write_cache_files({_cache_dir() / f"{kind}-{key}": b""})
 
 
 def _write_cache_files(files: dict[Path, bytes]) -> None:

@@ -1,29 +1,41 @@
 """``envsolve check``: lockfiles against the catalog's rules, their own integrity and freshness,
 and the fleet they must run on. Pure apart from reading the files it is given.
+
+Inputs are untrusted (the hook runs on other people's repositories): only regular files inside the
+tree that was named are read, each bounded in size (:mod:`resolver.inputs`); a lock set's manifest
+is read field by field and its ``lock.files`` names stay inside the set's folder. Nothing taken
+from a file is ever run: :func:`regeneration` rebuilds a stale set's request from the manifest's
+structured fields, through the same parsers as the command line.
 """
 
 from __future__ import annotations
 
+import fnmatch
 import hashlib
+import os
 import re
-from pathlib import Path
 from collections.abc import Iterable, Mapping
+from pathlib import Path
 from typing import NamedTuple
 
 from packaging.version import InvalidVersion, Version
 
 from .catalog import Catalog, Framework, Release, Variant
-from .lockread import LockedFile, LockParseError, Pin, read
+from .errors import InputError
+from .inputs import CONTROL, UnsafeInput, printable, read_bytes, tree_of
+from .lockread import FILE_NAME, MAX_LOCKFILE, LockedFile, LockParseError, Pin, read
 from .platforms import PYPI_INDEX, wheel_glibc, wheel_platforms
 from .rules import builds, driver, kernels
 from .rules.glibc import Need
 from .rules.glibc import fits as glibc_fits
 from .rules.glibc import key as glibc_key
-from .rules.libraries import cuda_majors, cuda_of_label, is_library
-from .rules.platform import driver_family
-from .rules.target import GpuTarget
+from .rules.libraries import cuda_majors, is_library
+from .rules.platform import driver_family, platform_of
+from .rules.target import GpuTarget, Request, Target
 
 LOCKFILE_NAMES = ("requirements*.txt", "pylock*.toml", "conda-lock.yml", "envsolve.json")
+_DRIVER = re.compile(r"^[0-9]{2,4}(\.[0-9]{1,3}){1,2}$")
+_VCS = ("git+", "hg+", "svn+", "bzr+")
 
 
 class CheckFinding(NamedTuple):
@@ -32,10 +44,11 @@ class CheckFinding(NamedTuple):
     line: int | None
     message: str
     fix: str | None = None
+    kind: str | None = None  # for lock sets: "tampered", "missing", "stale" (what --fix regenerates), "unregenerable"
 
     def __str__(self) -> str:
         where = f"{self.file}:{self.line}" if self.line else self.file
-        return f"{self.severity} {where}: {self.message}" + (f" (fix: {self.fix})" if self.fix else "")
+        return printable(f"{self.severity} {where}: {self.message}" + (f" (fix: {self.fix})" if self.fix else ""))
 
 
 class Fleet(NamedTuple):
@@ -46,58 +59,121 @@ class Fleet(NamedTuple):
     edition: str | None = None  # ubuntu-22.04, amazonlinux-2
 
 
-def collect(paths: Iterable[Path]) -> list[Path]:
-    """Lockfiles named, or found in the folders named (lock sets: every file their manifest lists)."""
-    found: list[Path] = []
+class Lockfile(NamedTuple):
+    """A file to check, and the tree it was found in (links may not lead out of it)."""
+
+    path: Path
+    tree: Path
+
+
+class Report(NamedTuple):
+    findings: list[CheckFinding]
+    errors: list[LockParseError]
+    files: list[str]  # every file checked, for the per-file verdicts
+
+    def verdicts(self) -> list[tuple[str, str]]:
+        """(file, verdict) for every file checked: ``ok``, ``unreadable``, or the count of problems."""
+        out = []
+        for name in self.files:
+            if any(e.file == name for e in self.errors):
+                out.append((name, "unreadable"))
+                continue
+            mine = [f for f in self.findings if f.file == name]
+            counts = [f"{n} {kind}{'s' if n > 1 else ''}" for kind in ("error", "warning", "stale")
+                      for n in [sum(f.severity == kind for f in mine)] if n]
+            out.append((name, ", ".join(counts) if counts else "ok"))
+        return out
+
+
+def collect(paths: Iterable[Path]) -> list[Lockfile]:
+    """Lockfiles named, or found in the folders named (hidden folders and linked folders are not
+    entered). A file inside an envsolve lock set brings the set's ``envsolve.json``: a changed pin
+    is then compared with the hash the set recorded."""
+    found: dict[str, Lockfile] = {}
     for path in paths:
-        if path.is_dir():
-            for pattern in LOCKFILE_NAMES:
-                found.extend(sorted(path.rglob(pattern)))
+        tree = tree_of(path)
+        if path.is_dir():  # a linked folder named on the command line is entered; its files must resolve inside the tree
+            for root, dirs, files in os.walk(path, followlinks=False):
+                dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+                for name in sorted(files):
+                    if any(fnmatch.fnmatchcase(name, pattern) for pattern in LOCKFILE_NAMES):
+                        found.setdefault(str(Path(root) / name), Lockfile(Path(root) / name, tree))
         else:
-            found.append(path)
-    return sorted(set(found))
+            found.setdefault(str(path), Lockfile(path, tree))
+    for item in list(found.values()):
+        manifest = item.path.parent / "envsolve.json"
+        if item.path.name != "envsolve.json" and os.path.lexists(manifest):
+            found.setdefault(str(manifest), Lockfile(manifest, item.tree))
+    return [found[k] for k in sorted(found)]
 
 
-def check(cat: Catalog, paths: Iterable[Path], fleet: Fleet | None = None) -> tuple[list[CheckFinding], list[LockParseError]]:
+def check(cat: Catalog, paths: Iterable[Path], fleet: Fleet | None = None) -> Report:
     findings: list[CheckFinding] = []
     errors: list[LockParseError] = []
-    for path in collect(paths):
+    files = collect(paths)
+    read_files: dict[str, LockedFile] = {}
+    for item in files:
         try:
-            locked = read(path)
+            read_files[str(item.path)] = read(item.path, item.tree)
         except LockParseError as exc:
             errors.append(exc)
-            continue
+    # Files of an envsolve set meet the fleet through their set (its recorded floors and GPU
+    # support cover the whole environment): one verdict, not one per file.
+    members = {str(Path(name).parent / listed) for name, f in read_files.items() if f.kind == "envsolve"
+               for listed in (f.meta or {})["lock"]["files"]}
+    for name, locked in read_files.items():
         if locked.kind == "envsolve":
-            findings += _lock_set(cat, path, locked, fleet)
+            found, unreadable = _lock_set(cat, Path(name), locked, fleet)
+            findings += found
+            errors += unreadable
         else:
-            findings += _integrity(path, locked)
-            findings += _compatibility(cat, locked)
-        if fleet is not None and fleet.glibc is not None:
+            findings += _integrity(locked)
+            findings += _compatibility(cat, locked, None if name in members else fleet)
+        if fleet is not None and fleet.glibc is not None and name not in members:
             findings += _glibc(cat, locked, fleet)
-    return findings, errors
+    return Report(findings, errors, [str(item.path) for item in files])
 
 
-def _integrity(path: Path, f: LockedFile) -> list[CheckFinding]:
+# ---- integrity: where packages come from, and whether they are pinned and hashed ----------------
+
+def _remote(value: str) -> bool:
+    return value.startswith(_VCS) or "://" in value and not value.startswith("file:")
+
+
+def _integrity(f: LockedFile) -> list[CheckFinding]:
     out = []
     for option, value, line in f.options:
         if option == "--extra-index-url":
             out.append(CheckFinding("error", f.path, line, "--extra-index-url lets any index serve any package "
                                     "(dependency confusion); give each index its own requirements file"))
+        elif option in ("-f", "--find-links"):
+            severity = "error" if _remote(value) else "warning"
+            out.append(CheckFinding(severity, f.path, line, f"--find-links {value} adds a second source for every "
+                                    "package besides the index (dependency confusion)"))
         elif option == "--trusted-host":
             out.append(CheckFinding("error", f.path, line, f"--trusted-host {value} turns off TLS checks"))
+        elif option in ("-e", "--editable") and _remote(value):
+            out.append(CheckFinding("error", f.path, line, f"{option} {value}: an editable checkout of a remote "
+                                    "repository is an unverified source (no hash can pin it)"))
+        elif option == "--vcs":
+            out.append(CheckFinding("error", f.path, line or None, f"{value}: a version-control checkout is an "
+                                    "unverified source (no hash can pin it)"))
         elif option in ("-r", "--requirement", "-c", "--constraint"):
             out.append(CheckFinding("warning", f.path, line, f"{option} {value}: included files are not checked here; "
                                     "name them too"))
         if value.startswith("http://"):
-            out.append(CheckFinding("error", f.path, line, f"{option} {value}: plain http; use https"))
-    try:
-        if "unsafe-best-match" in path.read_text(encoding="utf-8", errors="replace"):
-            out.append(CheckFinding("error", f.path, None, "index strategy unsafe-best-match mixes indexes "
-                                    "(dependency confusion)"))
-    except OSError:
-        pass
+            out.append(CheckFinding("error", f.path, line or None, f"{option} {value}: plain http; use https"))
+    if f.unsafe_strategy:
+        out.append(CheckFinding("error", f.path, None, "index strategy unsafe-best-match mixes indexes "
+                                "(dependency confusion)"))
     hashed = [p for p in f.pins if p.hashes]
     for p in f.pins:
+        if p.url and p.url.startswith(_VCS):
+            out.append(CheckFinding("error", f.path, p.line, f"{p.name} @ {p.url}: a version-control checkout is "
+                                    "an unverified source (no hash can pin it)"))
+        elif p.url and _remote(p.url) and not p.hashes and f.kind == "requirements":
+            out.append(CheckFinding("error", f.path, p.line, f"{p.name} @ {p.url}: a direct URL without a hash is "
+                                    "an unverified source"))
         if p.version is None and not p.url:
             out.append(CheckFinding("error", f.path, p.line, f"{p.name} is not pinned with =="))
         if hashed and not p.hashes:
@@ -112,23 +188,32 @@ def _integrity(path: Path, f: LockedFile) -> list[CheckFinding]:
     return out
 
 
-def _compatibility(cat: Catalog, f: LockedFile) -> list[CheckFinding]:
+# ---- compatibility: the catalog's rules over the locked builds ----------------------------------
+
+class _Build(NamedTuple):
+    fw: Framework
+    release: Release
+    variant: Variant
+    pin: Pin
+
+
+def _platform(f: LockedFile, fleet: Fleet | None) -> str:
+    if f.platform:
+        return f.platform
+    if fleet is not None and fleet.os:
+        return platform_of(fleet.os, "x86_64")
+    return "linux-x86_64"
+
+
+def _compatibility(cat: Catalog, f: LockedFile, fleet: Fleet | None) -> list[CheckFinding]:
     out = []
     pins = {p.name: p for p in f.pins}
-    majors = cuda_majors(cat, ((p.name, p.version) for p in f.pins))
-    for p in f.pins:
-        cuda = cuda_of_label(p.version.split("+", 1)[1]) if p.version and "+" in p.version and not is_library(p.name) else None
-        if cuda:
-            majors.setdefault(cuda.split(".")[0], []).append(f"{p.name}=={p.version}")
-    if len(majors) > 1:
-        shown = "; ".join(f"CUDA {m}: {', '.join(v[:2])}" for m, v in sorted(majors.items()))
-        out.append(CheckFinding("error", f.path, None, f"two CUDA majors in one environment ({shown}); their cuDNN/NCCL "
-                                "wheels install the same files", "envsolve STACK --gpu (solve the stack together)"))
-    platform = f.platform or "linux-x86_64"
+    platform = _platform(f, fleet)
     python = f.python or "3.12"
     indexes = [value.rstrip("/") for option, value, _ in f.options if option in ("--index-url", "-i", "--index")]
     if f.kind == "requirements" and not indexes:
         indexes = [PYPI_INDEX]
+    found: list[_Build] = []
     for fw in cat.frameworks.values():
         pin = pins.get(fw.distribution)
         if pin is None or pin.version is None:
@@ -145,9 +230,10 @@ def _compatibility(cat: Catalog, f: LockedFile) -> list[CheckFinding]:
         if release.broken:
             out.append(CheckFinding("error", f.path, pin.line, f"{fw.distribution} {release.version} is marked broken: "
                                     f"{release.broken}"))
-        variant = _variant(cat, fw, release, version, pins, platform)
+        variant = builds.identify(cat, fw, release, version.local, list(pins), platform)
         if variant is None:
             continue
+        found.append(_Build(fw, release, variant, pin))
         if version.local and variant.index != "pypi" and indexes and variant.index.rstrip("/") not in indexes:
             out.append(CheckFinding("error", f.path, pin.line, f"{fw.distribution} {pin.version} is not on "
                                     f"{', '.join(indexes)}: the {variant.name} build comes only from {variant.index}",
@@ -163,39 +249,96 @@ def _compatibility(cat: Catalog, f: LockedFile) -> list[CheckFinding]:
                 out.append(CheckFinding("error", f.path, pins[req.name].line,
                                         f"{fw.distribution} {release.version} ({variant.name}) needs {req}, the lock has "
                                         f"{req.name}=={have}"))
+    # One CUDA major: the GPU-library wheels' majors, and each framework build's own CUDA.
+    majors = cuda_majors(cat, ((p.name, p.version) for p in f.pins))
+    for b in found:
+        if b.variant.accelerator == "cuda" and b.variant.cuda:
+            majors.setdefault(b.variant.cuda.split(".")[0], []).insert(
+                0, f"{b.fw.distribution}=={b.pin.version} ({b.variant.name})")
+    if len(majors) > 1:
+        shown = "; ".join(f"CUDA {m}: {', '.join(v[:2])}" for m, v in sorted(majors.items()))
+        stack = "+".join(b.fw.name for b in found)
+        fix = (f"envsolve {stack} --gpu (solve the stack together)" if stack else
+               "keep the GPU libraries of one CUDA major")
+        out.append(CheckFinding("error", f.path, None, f"two CUDA majors in one environment ({shown}); their cuDNN/NCCL "
+                                "wheels install the same files", fix))
+    if fleet is not None:
+        out += _fleet_of_builds(cat, f, found, fleet, platform)
     return out
 
 
-def _variant(cat: Catalog, fw: Framework, release: Release, version: Version, pins: Mapping[str, object],
-             platform: str) -> Variant | None:
-    if version.local:
-        return builds.labelled_variant(release, version.local, platform)
-    gpu_libs = any(is_library(name) for name in pins)
-    candidates = [v for v in release.variants if v.index == "pypi" and platform in v.pypi_default]
-    preferred = [v for v in candidates if (v.accelerator == "cuda") == gpu_libs]
-    found = preferred or candidates
-    return found[0] if found else None
-
-
-def _lock_set(cat: Catalog, path: Path, f: LockedFile, fleet: Fleet | None) -> list[CheckFinding]:
+def _fleet_of_builds(cat: Catalog, f: LockedFile, found: list[_Build], fleet: Fleet, platform: str) -> list[CheckFinding]:
+    """Any lockfile against the fleet: each locked framework build's kernel list and driver floor,
+    from the catalog, by the rules the solver applies."""
     out = []
+    os_name = fleet.os or ("windows" if platform.startswith("windows") else
+                           "macos" if platform.startswith("macos") else "linux")
+    family = driver_family(cat, os_name)
+    for b in found:
+        described = f"{b.fw.distribution} {b.pin.version} ({b.variant.name})"
+        line = b.pin.line
+        if b.variant.accelerator != "cuda":
+            if fleet.gpus:
+                out.append(CheckFinding("warning", f.path, line, f"{described} is a {b.variant.accelerator.upper()} build: "
+                                        "the fleet's NVIDIA GPUs will not be used"))
+            continue
+        built = kernels.kernels_of(cat, b.fw.distribution, b.release.version, b.variant, platform)
+        jit = False
+        for gpu in fleet.gpus:
+            how = kernels.coverage(gpu.compute_capability, built.sass, built.ptx)
+            if how is kernels.Coverage.NONE:
+                out.append(CheckFinding("error", f.path, line, f"{gpu.describe()} has no kernels in {described} "
+                                        f"(built for {built.describe()})"))
+            jit = jit or how is kernels.Coverage.PTX
+        if fleet.driver and family:
+            floor = driver.floor_of(cat, b.variant, family)
+            verdict = driver.verdict(floor, fleet.driver, needs_jit=jit)
+            if verdict.support is driver.Support.BELOW:
+                out.append(CheckFinding("error", f.path, line, f"{described} needs driver >= {verdict.need}; the "
+                                        f"{fleet.driver} nodes cannot run it"))
+            elif verdict.support is driver.Support.MINOR_COMPAT:
+                out.append(CheckFinding("warning", f.path, line, f"{described} wants driver >= {floor.full}; the "
+                                        f"{fleet.driver} nodes run it only through CUDA minor-version compatibility "
+                                        "(no PTX JIT)"))
+    return out
+
+
+# ---- envsolve lock sets -------------------------------------------------------------------------
+
+def _lock_set(cat: Catalog, path: Path, f: LockedFile, fleet: Fleet | None
+              ) -> tuple[list[CheckFinding], list[LockParseError]]:
+    """Findings about a lock set, and its listed files that cannot be read (not regular, too
+    large, or a link out of the set's folder: errors, as unreadable lockfiles are)."""
+    out = []
+    errors = []
     meta = f.meta or {}
     lock = meta["lock"]
     folder = path.parent
-    for name, digest in sorted(lock.get("files", {}).items()):
+    for name, digest in sorted(lock["files"].items()):
         target = folder / name
-        if not target.is_file():
-            out.append(CheckFinding("error", f.path, None, f"{name} is listed but missing"))
-        elif hashlib.sha256(target.read_bytes()).hexdigest() != digest:
+        if not os.path.lexists(target):
+            out.append(CheckFinding("error", f.path, None, f"{name} is listed but missing", kind="missing"))
+            continue
+        try:
+            data = read_bytes(target, MAX_LOCKFILE, tree=folder)
+        except UnsafeInput as exc:
+            errors.append(LockParseError(str(target), None, f"listed in {f.path}, cannot be checked: {exc.reason}"))
+            continue
+        if hashlib.sha256(data).hexdigest() != digest:
             out.append(CheckFinding("error", str(target), None, "does not match the sha256 recorded in envsolve.json "
-                                    "(edited or tampered with)", lock.get("command")))
+                                    "(edited or tampered with)", f"envsolve check --fix {folder}", kind="tampered"))
     if meta.get("catalog_digest") != cat.digest:
-        out.append(CheckFinding("stale", f.path, None, "generated from another catalog than the current one",
-                                lock.get("command")))
-    out += _project_freshness(f, meta)
+        try:
+            fix = regeneration(cat, path, meta).command
+        except InputError as exc:
+            fix = None
+            out.append(CheckFinding("error", f.path, None, f"cannot be regenerated: {exc}", kind="unregenerable"))
+        out.append(CheckFinding("stale", f.path, None, "generated from another catalog than the current one", fix,
+                                kind="stale"))
+    out += _project_freshness(cat, path, f, meta)
     if fleet is not None:
         out += _fleet(cat, f, meta, fleet)
-    return out
+    return out, errors
 
 
 def _fleet(cat: Catalog, f: LockedFile, meta: dict, fleet: Fleet) -> list[CheckFinding]:
@@ -213,12 +356,22 @@ def _fleet(cat: Catalog, f: LockedFile, meta: dict, fleet: Fleet) -> list[CheckF
         else:  # a set written before gpu_support was recorded
             how = kernels.coverage(gpu.compute_capability, system.get("compute_capabilities") or [], system.get("ptx") or [])
         if how is kernels.Coverage.NONE and (support is not None or system.get("compute_capabilities")):
-            out.append(CheckFinding("error", f.path, None, f"{gpu.describe()} has no kernels in this lock set "
-                                    f"(built for {' '.join(system.get('compute_capabilities') or []) or 'unknown'})"))
+            if support is not None:
+                native, jit_only = support.get("sass") or [], support.get("ptx") or []
+                runs = (f"it runs on compute capability {' '.join(native)}" if native else "it has no GPU kernels") + (
+                    f", and through PTX JIT on {' '.join(jit_only)}" if jit_only else "")
+            else:
+                runs = f"built for {' '.join(system.get('compute_capabilities') or [])}"
+            out.append(CheckFinding("error", f.path, None, f"{gpu.describe()} has no kernels in this lock set ({runs})"))
         jit = jit or how is kernels.Coverage.PTX
     floor_data = (system.get("driver_min") or {}).get(family) if family else None
     if fleet.driver and floor_data:
-        floor = driver.DriverFloor(family or "linux", floor_data.get("full"), floor_data.get("minor_compat"))
+        full, compat = floor_data.get("full"), floor_data.get("minor_compat")
+        bad = [v for v in (full, compat) if v is not None and not _DRIVER.match(v)]
+        if bad:
+            return out + [CheckFinding("error", f.path, None, f"field system.driver_min.{family}: {bad[0][:40]!r} is not a "
+                                       "driver version; the driver was not checked")]
+        floor = driver.DriverFloor(family or "linux", full, compat)
         verdict = driver.verdict(floor, fleet.driver, needs_jit=jit)
         if verdict.support is driver.Support.BELOW:
             out.append(CheckFinding("error", f.path, None, f"needs driver >= {floor.full or floor.compat}; the {fleet.driver} nodes "
@@ -276,28 +429,114 @@ def _catalog_glibc(cat: Catalog, pin: Pin, pins: Mapping[str, Pin], platform: st
     except InvalidVersion:
         return None
     release = fw.release(version.public)
-    variant = _variant(cat, fw, release, version, pins, platform) if release is not None else None
+    variant = builds.identify(cat, fw, release, version.local, list(pins), platform) if release is not None else None
     if release is None or variant is None:
         return None
     return builds.glibc_need(cat, fw, release, variant, platform, python)
 
 
-def _project_freshness(f: LockedFile, meta: dict) -> list[CheckFinding]:
+def _project_freshness(cat: Catalog, path: Path, f: LockedFile, meta: dict) -> list[CheckFinding]:
     """A lock set made with the project's requirement files is stale once one of them changes (paths
     as recorded, relative to where envsolve ran: the repository root, for pre-commit)."""
     recorded = (meta.get("request") or {}).get("project_files") or {}
-    command = (meta.get("lock") or {}).get("command")
+    if not isinstance(recorded, dict) or not recorded:
+        return []
+    try:
+        command: str | None = regeneration(cat, path, meta).command
+    except InputError:
+        command = None
     out = []
-    for name, digest in sorted(recorded.items()) if isinstance(recorded, dict) else ():
-        path = Path(str(name))
+    for name, digest in sorted(recorded.items()):
         try:
-            now = hashlib.sha256(path.read_bytes().decode("utf-8").removeprefix("\ufeff").encode("utf-8")).hexdigest() \
-                if path.is_file() and not path.is_symlink() and path.stat().st_size <= 1024 * 1024 else None
-        except (OSError, UnicodeDecodeError):
+            data = read_bytes(Path(str(name)), 1024 * 1024, tree=Path.cwd())
+            now: str | None = hashlib.sha256(data.decode("utf-8").removeprefix("\ufeff").encode("utf-8")).hexdigest()
+        except (UnsafeInput, UnicodeDecodeError):
             now = None
         if now is None:
-            out.append(CheckFinding("stale", f.path, None, f"made with the project file {name}, which is missing or "
-                                    "unreadable now", command))
+            out.append(CheckFinding("stale", f.path, None, f"made with the project file {printable(str(name))}, which is "
+                                    "missing or unreadable now", command, kind="stale"))
         elif now != digest:
-            out.append(CheckFinding("stale", f.path, None, f"made with an earlier {name} (it changed since)", command))
+            out.append(CheckFinding("stale", f.path, None, f"made with an earlier {printable(str(name))} (it changed "
+                                    "since)", command, kind="stale"))
     return out
+
+
+_PROJECT_OPTIONS = ("--with", "-r", "--project", "--extra", "--group")
+
+
+def _project_args(words: object, where: str) -> tuple[str, ...]:
+    """The manifest's ``request.project_args``: option/value pairs of the project options only."""
+    if not isinstance(words, list) or len(words) % 2 or not all(isinstance(w, str) for w in words):
+        raise InputError(f"{where}field request.project_args: not a list of option/value pairs")
+    for option, value in zip(words[::2], words[1::2]):
+        if option not in _PROJECT_OPTIONS or not value or CONTROL.search(value):
+            raise InputError(f"{where}field request.project_args: {printable(option)[:40]!r} "
+                             f"{printable(value)[:60]!r} is not a project option and value")
+    return tuple(words)
+
+
+def _read_project(args: tuple[str, ...]):  # -> resolver.project.Project
+    from .project import read as read_project
+
+    pairs = list(zip(args[::2], args[1::2]))
+    return read_project([v for o, v in pairs if o == "--with"], [v for o, v in pairs if o == "-r"],
+                        next((v for o, v in pairs if o == "--project"), None),
+                        [v for o, v in pairs if o == "--extra"], [v for o, v in pairs if o == "--group"])
+
+
+class Regeneration(NamedTuple):
+    """How to write a lock set again: its request and target rebuilt from the manifest's fields
+    (validated as the command line validates them), and the folder it may write into."""
+
+    request: Request
+    target: Target
+    offline: bool
+    allow_unhashed: tuple[str, ...]
+    out: Path  # the parent of the set's folder: the new set lands in out/<name>, its own folder
+    command: str  # the equivalent command, to show
+
+
+def regeneration(cat: Catalog, manifest_path: Path, meta: Mapping) -> Regeneration:
+    """The request a lock set was generated for, rebuilt from ``envsolve.json``'s ``request`` and
+    ``target`` objects through :func:`resolver.request.build_request` (never from the recorded
+    command line). Raises :class:`InputError` naming the field that does not hold up, or when the
+    request would name another set than the folder it is in."""
+    import shlex
+
+    from .explain import command_line
+    from .lockset import lockset_name, recorded_out
+    from .request import Host, build_request
+
+    where = f"{manifest_path}: "
+    request, target, lock = meta["request"], meta["target"], meta["lock"]
+    stack = "+".join(f"{item['framework']}{item['specifier']}" for item in request["stack"])
+    accel = request["accelerator"]
+    if accel not in ("cuda", "mps", "cpu", "rocm"):
+        raise InputError(f"{where}field request.accelerator: {accel!r} is not cuda, mps, cpu or rocm")
+    unhashed = tuple(lock.get("unhashed") or ())
+    for name in unhashed:
+        if not re.fullmatch(r"[a-z0-9]([a-z0-9._-]*[a-z0-9])?", name):
+            raise InputError(f"{where}field lock.unhashed: {name[:60]!r} is not a package name")
+    edition = target.get("edition")
+    args = _project_args(request.get("project_args") or [], where)
+    try:
+        project = _read_project(args) if args else None
+        req, tgt = build_request(
+            cat, stack, accelerator=None if accel == "rocm" else "cpu" if accel == "cpu" else "gpu",
+            rocm=(request.get("rocm") or "any") if accel == "rocm" else None, os_name=edition or target["os"],
+            arch=target["arch"], python=target["python"],
+            gpu_models=["sm_" + g["compute_capability"].replace(".", "") for g in target.get("gpus") or []],
+            driver=target.get("driver"), cuda=request.get("cuda"), glibc=None if edition else target.get("glibc"),
+            host=Host(target["os"], target["arch"], target["python"]), project=project, project_args=args)
+    except InputError as exc:
+        raise InputError(f"{where}request/target do not hold up: {exc}") from None
+    req = req._replace(strict=bool(request.get("strict")))
+    folder = manifest_path.parent
+    name = lockset_name(req, tgt)
+    if name != folder.name or not FILE_NAME.match(name):
+        raise InputError(f"{where}the manifest's request names the set {name!r}, not its folder {folder.name!r}")
+    offline = lock.get("transitive") is False
+    out = folder.parent
+    command = command_line(req, tgt) + f" --out {shlex.quote(recorded_out(out))}" + (" --offline" if offline else "")
+    command += "".join(f" --allow-unhashed {n}" for n in unhashed)
+    return Regeneration(req, tgt, offline, unhashed, out, command)

@@ -12,7 +12,7 @@ from pathlib import Path
 import click
 
 from . import __version__
-from .errors import EnvsolveError, NetworkError
+from .errors import EnvsolveError, NetworkError, UsageError
 
 EXIT_OK, EXIT_FINDINGS, EXIT_INPUT, EXIT_NETWORK, EXIT_INTERNAL = 0, 1, 2, 3, 70
 
@@ -31,14 +31,68 @@ def _code(exc: EnvsolveError) -> int:
     return EXIT_NETWORK if isinstance(exc, NetworkError) else EXIT_INPUT
 
 
-def _load(ctx: click.Context, keep_lines: bool = False):
+def _load(ctx: click.Context, keep_lines: bool = False, solving: bool = True):
+    """The catalog; for commands that apply its rules (``solving``), only a catalog that has its
+    generated PyPI data and passes the cross-checks (``catalog lint``), else exit 2 with the fix."""
     from .catalog import CatalogError, load
 
     root = ctx.obj.get("catalog_dir") if ctx.obj else None
     try:
-        return load(root, keep_lines=keep_lines)
+        cat = load(root, keep_lines=keep_lines)
     except CatalogError as exc:
         raise Failure("\n".join(f"error: {d}" for d in exc.diagnostics), preformatted=True) from None
+    if solving:
+        _gate(cat)
+    return cat
+
+
+def _gate(cat) -> None:
+    from . import catalog
+
+    if not cat.pypi and not cat.libraries:
+        raise Failure(f"the catalog in {cat.root} has no generated PyPI data ({Path(cat.root) / 'pypi'} is empty or "
+                      "missing): run `envsolve catalog sync` to generate it")
+    key = catalog.verdict_key(cat, ("lint.py", "rules"))
+    if catalog.cache_flag("lint-ok", key):  # linted before: the solve path does not even import lint
+        return
+    from .lint import lint
+
+    errors = [d for d in lint(cat) if d.severity == "error"]
+    if errors:
+        shown = "\n".join(f"error: {d}" for d in errors[:5]) + (f"\nerror: ... and {len(errors) - 5} more"
+                                                               if len(errors) > 5 else "")
+        raise Failure(f"{shown}\nerror: the catalog in {cat.root} fails {len(errors)} cross-check(s); fix them "
+                      "(`envsolve catalog lint` lists them all) before solving with it", preformatted=True)
+    catalog.set_cache_flag("lint-ok", key)
+
+
+class _PathArg(click.ParamType):
+    """A path from the command line: not empty (click would read "" as the current folder), no
+    control characters or line breaks (paths are written into generated files and messages)."""
+
+    name = "path"
+
+    def __init__(self, exists: bool = False, dir_okay: bool = True, file_okay: bool = True):
+        self.exists, self.dir_okay, self.file_okay = exists, dir_okay, file_okay
+
+    def convert(self, value, param, ctx):
+        from .inputs import CONTROL
+
+        if isinstance(value, Path):
+            return value
+        text = str(value)
+        if not text.strip():
+            self.fail("an empty value is not a path", param, ctx)
+        if CONTROL.search(text):
+            self.fail(f"{text!r} holds a control character or line break", param, ctx)
+        path = Path(text)
+        if self.exists and not path.exists():
+            self.fail(f"{text!r} does not exist", param, ctx)
+        if self.exists and not self.dir_okay and path.is_dir():
+            self.fail(f"{text!r} is a folder, not a file", param, ctx)
+        if self.exists and not self.file_okay and not path.is_dir():
+            self.fail(f"{text!r} is not a folder", param, ctx)
+        return path
 
 
 def _echo_json(data) -> None:
@@ -84,7 +138,7 @@ Examples:
 Exit codes: 0 ok, 1 findings, 2 bad input, 3 network failure, 70 internal error.""",
 )
 @click.version_option(__version__, "-V", "--version", prog_name="envsolve")
-@click.option("--catalog-dir", type=click.Path(file_okay=False, path_type=Path), envvar="ENVSOLVE_CATALOG_DIR",
+@click.option("--catalog-dir", type=_PathArg(), envvar="ENVSOLVE_CATALOG_DIR",
               help="Use the catalogs in this folder instead of the shipped ones.")
 @click.pass_context
 def cli(ctx: click.Context, catalog_dir: Path | None) -> None:
@@ -112,8 +166,8 @@ def _progress(ctx: click.Context):
 
 @cli.command("solve", context_settings={"ignore_unknown_options": False})
 @click.argument("stack")
-@click.option("--gpu", "accelerator", flag_value="gpu", help="NVIDIA CUDA (on macOS: Apple MPS/Metal).")
-@click.option("--cpu", "accelerator", flag_value="cpu", help="CPU-only builds.")
+@click.option("--gpu", "gpu", is_flag=True, help="NVIDIA CUDA (on macOS: Apple MPS/Metal).")
+@click.option("--cpu", "cpu", is_flag=True, help="CPU-only builds.")
 @click.option("--rocm", "rocm", is_flag=False, flag_value="any", default=None, metavar="[VERSION]",
               help="AMD ROCm builds, optionally of one ROCm version (6.4).")
 @click.option("--os", "os_name", metavar="OS",
@@ -139,7 +193,7 @@ def _progress(ctx: click.Context):
 @click.option("--extra", "extras", multiple=True, metavar="NAME", help="With --project: these optional dependencies too.")
 @click.option("--group", "groups", multiple=True, metavar="NAME", help="With --project: these dependency groups (PEP 735) too.")
 @click.option("--json", "as_json", is_flag=True, help="Print the solution manifest (envsolve.solution/1).")
-@click.option("--out", "out", type=click.Path(file_okay=False, path_type=Path),
+@click.option("--out", "out", type=_PathArg(),
               help="Write the stack-level lock set into OUT/<name>/ (requirements, pylock, conda-lock, install script, Dockerfile, envsolve.json).")
 @click.option("--dry-run", is_flag=True, help="With --out: show the files that would be written; write nothing.")
 @click.option("--offline", is_flag=True,
@@ -147,7 +201,7 @@ def _progress(ctx: click.Context):
 @click.option("--allow-unhashed", multiple=True, metavar="NAME",
               help="Lock this package without a hash when the catalog has none (marked in every file).")
 @click.pass_context
-def solve_cmd(ctx: click.Context, stack: str, accelerator: str | None, rocm: str | None, os_name: str | None,
+def solve_cmd(ctx: click.Context, stack: str, gpu: bool, cpu: bool, rocm: str | None, os_name: str | None,
               glibc: str | None, arch: str | None, python: str | None, gpu_models: tuple[str, ...], driver: str | None,
               cuda: str | None, detect: bool, strict: bool, with_reqs: tuple[str, ...],
               requirement_files: tuple[str, ...], project_path: str | None, extras: tuple[str, ...],
@@ -164,6 +218,14 @@ def solve_cmd(ctx: click.Context, stack: str, accelerator: str | None, rocm: str
     from . import explain, report
     from .solver import Solution
 
+    if gpu and cpu:
+        raise UsageError("--gpu and --cpu contradict each other: give one")
+    accelerator = "gpu" if gpu else "cpu" if cpu else None
+    if out is None and (dry_run or offline or allow_unhashed):
+        given = [flag for flag, on in (("--dry-run", dry_run), ("--offline", offline),
+                                       ("--allow-unhashed", bool(allow_unhashed))) if on]
+        raise UsageError(f"{', '.join(given)} only mean(s) something with --out DIR")
+    _check_unhashed(allow_unhashed, offline)
     cat = _load(ctx)
     project = args = None
     if with_reqs or requirement_files or project_path or extras or groups:
@@ -189,9 +251,23 @@ def solve_cmd(ctx: click.Context, stack: str, accelerator: str | None, rocm: str
     ctx.exit(EXIT_OK if isinstance(result, Solution) else EXIT_FINDINGS)
 
 
+def _check_unhashed(names: tuple[str, ...], offline: bool) -> None:
+    """--allow-unhashed takes package names, and only for --offline sets: a set locked through uv
+    gets every hash from uv."""
+    import re
+
+    for name in names:
+        if not re.fullmatch(r"[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?", name):
+            raise UsageError(f"--allow-unhashed {name!r} is not a package name")
+    if names and not offline:
+        raise UsageError("--allow-unhashed needs --offline: a lock set resolved through uv gets every hash from uv "
+                         "(--generate-hashes); only a stack-level --offline set may leave a package unhashed")
+
+
 def _write_lock_set(cat, solution, out: Path, dry_run: bool, offline: bool, allow_unhashed: tuple[str, ...],
                     progress=None, own_task: bool = True) -> Path | None:
-    """Write the solution's lock set into ``out/<name>/``; return that folder (None with ``dry_run``)."""
+    """Write (or with ``dry_run`` list) the lock set of ``solution`` into ``out/<name>``; the folder
+    written, or None for a dry run. Raises :class:`Failure` (exit 2, or 3 for an unreachable index)."""
     import shlex
 
     from . import closure, emit, lockset
@@ -199,7 +275,7 @@ def _write_lock_set(cat, solution, out: Path, dry_run: bool, offline: bool, allo
     from .explain import command_line
     from .writer import replace_set
 
-    command = command_line(solution.request, solution.target) + f" --out {shlex.quote(str(out))}"
+    command = command_line(solution.request, solution.target) + f" --out {shlex.quote(lockset.recorded_out(out))}"
     command += " --offline" if offline else ""
     command += "".join(f" --allow-unhashed {shlex.quote(n)}" for n in allow_unhashed)
     try:
@@ -273,16 +349,19 @@ def _build_request(cat, stack, accelerator, rocm, os_name, arch, python, gpu_mod
 @click.option("--format", "fmt", type=click.Choice(["table", "json", "github", "bake"]), default="table",
               show_default=True, help="table for people; json manifests; a GitHub Actions matrix; a docker-bake.hcl.")
 @click.option("--json", "as_json", is_flag=True, help="Same as --format json.")
-@click.option("--write", "write", type=click.Path(file_okay=False, path_type=Path),
+@click.option("--write", "write", type=_PathArg(),
               help="Also write the lock set of every working cell under this folder (--offline: stack-level only).")
 @click.option("--offline", is_flag=True, help="With --write: stack-level lock sets, no network.")
+@click.option("--allow-unhashed", multiple=True, metavar="NAME",
+              help="With --write --offline: lock this package without a hash when the catalog has none (marked in every file).")
 @click.option("--verify", "verify_sets", is_flag=True,
               help="With --write: `envsolve verify` every written lock set that fits this machine (platform and Python).")
-@click.option("--jobs", type=int, default=None,
+@click.option("--jobs", type=click.IntRange(1, 1024), default=None,
               help="Worker processes (default: every core); with --verify, sets verified at once (default: up to 4).")
 @click.pass_context
 def matrix_cmd(ctx: click.Context, stacks: tuple[str, ...], oses, arches, pythons, accelerators, gpu_models,
-               driver, fmt: str, as_json: bool, write: Path | None, offline: bool, verify_sets: bool,
+               driver, fmt: str, as_json: bool, write: Path | None, offline: bool, allow_unhashed: tuple[str, ...],
+               verify_sets: bool,
                jobs: int | None) -> None:
     """Solve every combination of STACKS and targets (default: each framework alone and each pair,
     on linux x86_64/aarch64, windows, wsl2 and macOS, each accelerator and Python 3.10-3.14).
@@ -298,6 +377,9 @@ def matrix_cmd(ctx: click.Context, stacks: tuple[str, ...], oses, arches, python
 
     if verify_sets and write is None:
         raise UsageError("--verify verifies the lock sets --write DIR writes: give --write DIR")
+    if write is None and (offline or allow_unhashed):
+        raise UsageError("--offline and --allow-unhashed only mean something with --write DIR")
+    _check_unhashed(allow_unhashed, offline)
     cat = _load(ctx)
     stack_list = [parse_stack(cat, s) for s in stacks] or matrix.default_stacks(cat)
     wanted = {check_arch(cat, "linux", x) for x in arches}
@@ -311,7 +393,7 @@ def matrix_cmd(ctx: click.Context, stacks: tuple[str, ...], oses, arches, python
     targets += matrix.edition_targets(cat, editions, wanted)
     py_list = [parse_python(p) for p in pythons] or list(cat.matrix.pythons)
     gpus = tuple(lookup_gpu(cat, g) for g in gpu_models)
-    drv = parse_driver(driver) if driver else None
+    drv = parse_driver(driver) if driver is not None else None
     todo = matrix.cells(stack_list, targets, py_list, gpus, drv, tuple(accelerators) or None,
                         {name: cat.distributions[name].glibc for name in editions})
     if not todo:
@@ -322,9 +404,11 @@ def matrix_cmd(ctx: click.Context, stacks: tuple[str, ...], oses, arches, python
     progress.end(task)
     failed = 0
     written: list[Path] = []
+    dockerfiles: set[str] | None = None  # the written sets with a Dockerfile, for the bake file
     if write is not None:
         from . import solver
 
+        dockerfiles = set()
         working = [(cell, m) for cell, m in zip(todo, manifests) if m["status"] == "ok"]
         task = progress.task("writing lock sets" + ("" if offline else " (uv resolves each closure)"), len(working),
                              "lock sets")
@@ -332,12 +416,16 @@ def matrix_cmd(ctx: click.Context, stacks: tuple[str, ...], oses, arches, python
             result = solver.solve(cat, cell.request, cell.target)
             if isinstance(result, solver.Solution):
                 try:
-                    folder = _write_lock_set(cat, result, write, False, offline, (), progress, own_task=False)
+                    folder = _write_lock_set(cat, result, write, False, offline, allow_unhashed, progress,
+                                             own_task=False)
                 except Failure as exc:  # one cell that cannot be locked does not stop the others
                     failed += 1
                     progress.message(f"{cell.name}: {exc}")
                 else:
-                    written += [folder] if folder is not None else []
+                    if folder is not None:
+                        written.append(folder)
+                        if (folder / "Dockerfile").is_file():
+                            dockerfiles.add(folder.name)
             task.advance()
         progress.end(task)
     progress.finish()
@@ -348,7 +436,7 @@ def matrix_cmd(ctx: click.Context, stacks: tuple[str, ...], oses, arches, python
     elif fmt == "github":
         click.echo(matrix.format_github(manifests, str(write or "lockfiles")), nl=False)
     elif fmt == "bake":
-        click.echo(matrix.format_bake(manifests, str(write or "lockfiles")), nl=False)
+        click.echo(matrix.format_bake(manifests, str(write or "lockfiles"), dockerfiles), nl=False)
     else:
         click.echo(matrix.format_table(manifests))
     for line in lines:  # after the table; on stderr where stdout is a document
@@ -394,7 +482,7 @@ def _verify_written(cat, folders: list[Path], jobs: int | None) -> tuple[list[st
 
 
 @cli.command("explore")
-@click.option("--out", "out", required=True, type=click.Path(file_okay=False, path_type=Path),
+@click.option("--out", "out", required=True, type=_PathArg(),
               help="Folder to write index.html into.")
 @click.option("--os", "oses", multiple=True, metavar="OS",
               help="Only these OSes or Linux editions (repeatable; default: every OS, and the editions os.yaml's "
@@ -404,7 +492,7 @@ def _verify_written(cat, folders: list[Path], jobs: int | None) -> tuple[list[st
               help="Only the compute capabilities of these GPUs (repeatable; default: every catalogued GPU).")
 @click.option("--full", is_flag=True,
               help="Every GPU x every driver on every CUDA target and Python (minutes, not seconds).")
-@click.option("--jobs", type=int, default=None, help="Worker processes (default: every core).")
+@click.option("--jobs", type=click.IntRange(1, 1024), default=None, help="Worker processes (default: every core).")
 @click.pass_context
 def explore_cmd(ctx: click.Context, out: Path, oses, pythons, gpu_models, full: bool, jobs) -> None:
     """Write a static, self-contained compatibility page (OUT/index.html) from the solver's answers:
@@ -447,13 +535,14 @@ def explore_cmd(ctx: click.Context, out: Path, oses, pythons, gpu_models, full: 
 
 
 @cli.command("check")
-@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.argument("paths", nargs=-1, type=_PathArg())
 @click.option("--json", "as_json", is_flag=True, help="Print the findings as JSON.")
 @click.option("--driver", help="Check against machines with this NVIDIA driver.")
 @click.option("--gpu-model", "gpu_models", multiple=True, help="Check against machines with this GPU (repeatable).")
 @click.option("--os", "os_name", metavar="OS", help="The fleet's OS or edition (amazonlinux-2 checks its glibc too).")
 @click.option("--glibc", help="The fleet's glibc X.Y: flag locked wheels that need a newer one.")
-@click.option("--fix", is_flag=True, help="Regenerate stale envsolve lock sets with their recorded command.")
+@click.option("--fix", is_flag=True,
+              help="Regenerate stale or tampered envsolve lock sets (from their manifest's request, into their own folder).")
 @click.pass_context
 def check_cmd(ctx: click.Context, paths: tuple[Path, ...], as_json: bool, driver: str | None,
               gpu_models: tuple[str, ...], os_name: str | None, glibc: str | None, fix: bool) -> None:
@@ -461,10 +550,11 @@ def check_cmd(ctx: click.Context, paths: tuple[Path, ...], as_json: bool, driver
 
     \b
     PATHS: lockfiles (requirements*.txt, pylock*.toml, conda-lock.yml, envsolve.json) or folders
-    (default: lockfiles/). Files envsolve did not write are checked too.
+    (default: lockfiles/). Files envsolve did not write are checked too; a file inside an envsolve
+    lock set is checked with its set. One verdict line per file.
     Exit codes: 0 clean, 1 findings, 2 bad input or unreadable files.
     """
-    import shlex
+    import os
 
     from . import check
     from .errors import UsageError
@@ -473,41 +563,80 @@ def check_cmd(ctx: click.Context, paths: tuple[Path, ...], as_json: bool, driver
 
     cat = _load(ctx)
     fleet = None
-    if driver or gpu_models or os_name or glibc:
+    if driver is not None or gpu_models or os_name or glibc:
         choice = resolve_os(cat, os_name) if os_name else None
         have = parse_glibc(glibc) if glibc else None
         if have and choice is not None and choice.glibc and have != choice.glibc:
             raise UsageError(f"{choice.edition} has glibc {choice.glibc}, not {have}: drop --glibc, or give --os linux --glibc {have}")
         if have and choice is not None and choice.os not in ("linux", "wsl2"):
             raise UsageError(f"--glibc applies to Linux and WSL2 fleets, not {choice.edition or choice.os}")
-        fleet = check.Fleet(parse_driver(driver) if driver else None, tuple(lookup_gpu(cat, g) for g in gpu_models),
-                            choice.os if choice else None, have or (choice.glibc if choice else None),
-                            choice.edition if choice else None)
+        fleet = check.Fleet(parse_driver(driver) if driver is not None else None,
+                            tuple(lookup_gpu(cat, g) for g in gpu_models), choice.os if choice else None,
+                            have or (choice.glibc if choice else None), choice.edition if choice else None)
     targets = list(paths) or [Path("lockfiles")]
-    missing = [str(p) for p in targets if not p.exists()]
+    missing = [str(p) for p in targets if not os.path.lexists(p)]
     if missing:
         raise Failure(f"no such file or folder: {', '.join(missing)}")
     progress = _progress(ctx)
     progress.task("checking lockfiles")
-    findings, errors = check.check(cat, targets, fleet)
+    report = check.check(cat, targets, fleet)
     progress.end()
     if fix:
-        for command in sorted({f.fix for f in findings if f.severity == "stale" and f.fix}):
-            click.echo(f"regenerating: {command}", err=True)
-            main(shlex.split(command)[1:])
-        findings, errors = check.check(cat, targets, fleet)
+        failed = _fix(cat, report)
+        report = check.check(cat, targets, fleet)
+        if failed:
+            report.findings.extend(failed)
     progress.finish()
     if as_json:
-        _echo_json({"findings": [f._asdict() for f in findings],
-                    "errors": [{"file": e.file, "line": e.line, "message": e.message} for e in errors]})
+        _echo_json({"findings": [f._asdict() for f in report.findings],
+                    "errors": [{"file": e.file, "line": e.line, "message": e.message} for e in report.errors],
+                    "verdicts": [{"file": name, "verdict": verdict} for name, verdict in report.verdicts()]})
     else:
-        for e in errors:
-            click.echo(f"error {e}", err=True)
-        for f in findings:
+        for e in report.errors:
+            click.echo(_printable(f"error {e}"), err=True)
+        for f in report.findings:
             click.echo(str(f))
-        if not findings and not errors:
-            click.echo(f"{len(check.collect(targets))} lockfile(s): no problems found", err=True)
-    ctx.exit(EXIT_INPUT if errors else EXIT_FINDINGS if findings else EXIT_OK)
+        verdicts = report.verdicts()
+        for name, verdict in verdicts:  # one line per file: what a pre-commit hook's user reads
+            click.echo(_printable(f"{'ok' if verdict == 'ok' else 'FAIL'} {name}" + ("" if verdict == "ok" else f" ({verdict})")))
+        bad = sum(verdict != "ok" for _, verdict in verdicts)
+        click.echo(f"{len(verdicts)} lockfile(s): " + (f"{bad} with problems" if bad else "no problems found"), err=True)
+    ctx.exit(EXIT_INPUT if report.errors else EXIT_FINDINGS if report.findings else EXIT_OK)
+
+
+def _fix(cat, report) -> list:
+    """Regenerate every lock set with a stale or tampered finding, from its manifest's structured
+    request into its own folder (nothing recorded in the file is run). Returns findings for sets
+    that could not be regenerated."""
+    from . import check, explain
+    from .lockread import LockParseError, read_envsolve
+    from .solver import Solution
+
+    manifests = set()
+    for f in report.findings:
+        if f.kind in ("stale", "missing"):
+            manifests.add(Path(f.file))
+        elif f.kind == "tampered":
+            manifests.add(Path(f.file).parent / "envsolve.json")
+    failed = []
+    for manifest in sorted(manifests):
+        try:
+            meta = read_envsolve(manifest, manifest.parent).meta or {}
+            plan = check.regeneration(cat, manifest, meta)
+        except (LockParseError, EnvsolveError) as exc:
+            failed.append(check.CheckFinding("error", str(manifest), None, f"not regenerated: {exc}"))
+            continue
+        click.echo(f"regenerating: {plan.command}", err=True)
+        result = explain.answer(cat, plan.request, plan.target, suggest=False)
+        if not isinstance(result, Solution):
+            failed.append(check.CheckFinding("error", str(manifest), None, "not regenerated: no working environment "
+                                             f"for its request with this catalog: {result.summary}"))
+            continue
+        try:
+            _write_lock_set(cat, result, plan.out, False, plan.offline, plan.allow_unhashed)
+        except Failure as exc:
+            failed.append(check.CheckFinding("error", str(manifest), None, f"not regenerated: {exc}"))
+    return failed
 
 
 @cli.command("verify")
@@ -560,30 +689,65 @@ def verify_cmd(ctx: click.Context, sets: tuple[Path, ...], installer: str, as_js
 
 @cli.command("doctor")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON (envsolve.doctor/1).")
-@click.option("--path", "paths", multiple=True, type=click.Path(file_okay=False, exists=True),
-              help="Inspect the distributions in this site-packages folder instead of this interpreter's (repeatable).")
-@click.option("--timeout", default=5.0, show_default=True, help="Seconds to wait for nvidia-smi.")
+@click.option("--python", "python", type=_PathArg(exists=True, dir_okay=False),
+              help="Inspect the environment of this Python interpreter (default: the active virtual environment, "
+                   "$VIRTUAL_ENV, else envsolve's own).")
+@click.option("--path", "paths", multiple=True, type=_PathArg(exists=True, file_okay=False),
+              help="Inspect the distributions in this site-packages folder instead (repeatable).")
+@click.option("--timeout", default=5.0, show_default=True,
+              help="Seconds to wait for nvidia-smi (0-600); six times that for the --python interpreter.")
 @click.pass_context
-def doctor_cmd(ctx: click.Context, as_json: bool, paths: tuple[str, ...], timeout: float) -> None:
+def doctor_cmd(ctx: click.Context, as_json: bool, python: Path | None, paths: tuple[Path, ...], timeout: float) -> None:
     """Inspect this machine (driver, GPUs) and a Python environment; report what will break.
 
     \b
     Driver, in this order: ENVSOLVE_DRIVER_VERSION, /sys/module/nvidia/version,
-    /proc/driver/nvidia/version, nvidia-smi. Exit codes: 0 nothing wrong, 1 findings, 2 bad input.
+    /proc/driver/nvidia/version, nvidia-smi. Environment: --python, --path, else the active
+    virtual environment ($VIRTUAL_ENV), else envsolve's own.
+    Exit codes: 0 nothing wrong, 1 findings, 2 bad input.
     """
+    import math
+
     from . import doctor, probe
 
+    if not math.isfinite(timeout) or not 0 < timeout <= 600:
+        raise UsageError(f"--timeout {timeout}: give a number of seconds above 0 and at most 600")
+    if python is not None and paths:
+        raise UsageError("--python and --path name two environments: give one")
     cat = _load(ctx)
+    if python is None and not paths:
+        python = _active_python()
     progress = _progress(ctx)
     progress.task("inspecting this machine and its Python environment")
+    env = (doctor.environment_of(str(python), timeout * 6) if python is not None else
+           doctor.installed_distributions([str(p) for p in paths] or None))
     machine = probe.inspect_machine(timeout=timeout)
-    report = doctor.diagnose(cat, machine, doctor.installed_distributions(list(paths) or None))
+    report = doctor.diagnose(cat, machine, env)
     progress.finish()
     if as_json:
         _echo_json(doctor.report_json(report))
     else:
         click.echo(doctor.format_report(report))
     ctx.exit(EXIT_FINDINGS if any(f.severity != "info" for f in report.findings) else EXIT_OK)
+
+
+def _active_python() -> Path | None:
+    """The interpreter of the activated virtual environment ($VIRTUAL_ENV) when it is not the one
+    envsolve runs in (envsolve installed with pipx or in its own venv), else None."""
+    import os
+
+    venv = os.environ.get("VIRTUAL_ENV")
+    if not venv or not os.path.isdir(venv):
+        return None
+    try:
+        if os.path.samefile(venv, sys.prefix):
+            return None
+    except OSError:
+        return None
+    for candidate in (Path(venv) / "bin" / "python", Path(venv) / "Scripts" / "python.exe"):
+        if candidate.is_file():
+            return candidate
+    raise UsageError(f"VIRTUAL_ENV={venv} has no bin/python; give --python PATH or --path SITE_PACKAGES")
 
 
 @cli.group()
@@ -599,7 +763,7 @@ def catalog_show(ctx: click.Context, release: str, as_json: bool) -> None:
     """Print one release's facts: RELEASE is a name with an optional specifier (torch==2.8.0, jax)."""
     from . import show
 
-    cat = _load(ctx)
+    cat = _load(ctx, solving=False)
     facts = show.release_facts(cat, release)
     if as_json:
         _echo_json(facts)
@@ -652,7 +816,7 @@ def catalog_lint(ctx: click.Context, as_json: bool) -> None:
 
 
 @catalog.command("import-matrix")
-@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, exists=True, path_type=Path))
+@click.argument("files", nargs=-1, required=True, type=_PathArg(exists=True, dir_okay=False))
 @click.option("--release", "release", required=True, help="The framework release the files built (2.9.0).")
 @click.option("--commit", required=True, help="The commit the files were read at (40 hex digits), cited by every build.")
 @click.option("--repo", default="pytorch/pytorch", show_default=True, help="The repository the files come from.")
@@ -675,7 +839,7 @@ def catalog_import_matrix(ctx: click.Context, files: tuple[Path, ...], release: 
     from .errors import UsageError
     from .writer import write_files
 
-    cat = _load(ctx)
+    cat = _load(ctx, solving=False)
     if not re.fullmatch(r"[0-9a-f]{40}", commit):
         raise UsageError(f"--commit {commit!r} is not a 40-digit commit hash")
     if not re.fullmatch(r"[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+", repo):
@@ -683,11 +847,11 @@ def catalog_import_matrix(ctx: click.Context, files: tuple[Path, ...], release: 
     fw = cat.framework("torch")
     if fw is None or fw.release(release) is None:
         raise UsageError(f"no torch release {release} in the catalog")
+    from .inputs import read_bytes
+
     scripts, workflows = [], []
     for path in files:
-        if path.stat().st_size > release_files.MAX_FILE or not path.is_file():
-            raise UsageError(f"{path}: not a regular file of at most {release_files.MAX_FILE // (1024 * 1024)} MiB")
-        text = path.read_text(encoding="utf-8", errors="replace")
+        text = read_bytes(path, release_files.MAX_FILE).decode("utf-8", errors="replace")
         if path.suffix == ".py":
             origin = f"github:{repo}/.github/scripts/{path.name}@{commit}"
             scripts += release_files.from_matrix_script(text, origin)
@@ -737,9 +901,9 @@ def catalog_import_matrix(ctx: click.Context, files: tuple[Path, ...], release: 
                    "(repeatable; 'all': every index the frameworks name).")
 @click.option("--dry-run", is_flag=True, help="Show what would change; write nothing.")
 @click.option("--check", is_flag=True, help="Like --dry-run, and exit 1 when something would change.")
-@click.option("--replay", type=click.Path(dir_okay=False, exists=True, path_type=Path),
+@click.option("--replay", type=_PathArg(exists=True, dir_okay=False),
               help="Answer from a recording instead of the network.")
-@click.option("--record", type=click.Path(dir_okay=False, path_type=Path),
+@click.option("--record", type=_PathArg(),
               help="Save every response seen, for --replay.")
 @click.pass_context
 def catalog_sync(ctx: click.Context, projects: tuple[str, ...], indexes: tuple[str, ...], dry_run: bool, check: bool,
@@ -757,9 +921,11 @@ def catalog_sync(ctx: click.Context, projects: tuple[str, ...], indexes: tuple[s
     from . import pypi, sync
     from .writer import write_files
 
-    cat = _load(ctx)
+    from .inputs import MiB, read_bytes
+
+    cat = _load(ctx, solving=False)  # sync makes the generated data a solve needs
     if replay is not None:
-        source: pypi.Source = pypi.ReplaySource(replay.read_bytes(), str(replay))
+        source: pypi.Source = pypi.ReplaySource(read_bytes(replay, 256 * MiB), str(replay))
     else:
         source = pypi.LiveSource()
     recorder = pypi.RecordingSource(source) if record else None
@@ -859,6 +1025,12 @@ def catalog_kernels(ctx: click.Context, builds: tuple[str, ...], platforms: tupl
     click.echo(f"wrote {target}")
 
 
+def _printable(text: str) -> str:
+    from .inputs import printable
+
+    return printable(text)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; return (never raise) the exit code."""
     given = list(argv if argv is not None else sys.argv[1:])
@@ -877,10 +1049,10 @@ def _main(args: list[str], obj: dict, debug: bool) -> int:
     try:
         rc = cli.main(args=args, prog_name="envsolve", standalone_mode=False, obj=obj)
     except Failure as exc:
-        click.echo(str(exc) if exc.preformatted else f"error: {exc}", err=True)
+        click.echo(_printable(str(exc) if exc.preformatted else f"error: {exc}"), err=True)
         return exc.code
     except EnvsolveError as exc:  # typed failures from the core: the type decides the exit code
-        click.echo(f"error: {exc}", err=True)
+        click.echo(_printable(f"error: {exc}"), err=True)
         return _code(exc)
     except click.exceptions.Exit as exc:
         return exc.exit_code

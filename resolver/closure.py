@@ -66,9 +66,22 @@ def run_uv(args: list[str], cwd: Path, timeout: float) -> subprocess.CompletedPr
     """Run uv with no user configuration and none of the caller's UV_* settings (reproducible)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("UV_", "PIP_"))}
     try:
-        return subprocess.run([_uv(), *args], cwd=cwd, capture_output=True, text=True, timeout=timeout, env=env)
+        return subprocess.run([_uv(), *args], cwd=cwd, capture_output=True, text=True, timeout=timeout, env=env,
+                              errors="replace")
     except subprocess.TimeoutExpired:
-        raise IndexUnreachable(f"uv did not finish within {timeout:g} s") from None
+        raise IndexUnreachable(f"uv did not finish within {timeout:g} s (an index that does not answer?); "
+                               "pass --offline for a stack-level lock set from the catalog") from None
+
+
+def unreachable(stderr: str, indexes: list[str]) -> str:
+    """One line for an index uv could not reach: which index (the one named in uv's error, else
+    every index asked), uv's last reason, and the way out."""
+    urls = re.findall(r"https?://[^\s`'\"<>]+|file://[^\s`'\"<>]+", stderr)
+    named = [i for i in indexes if any(u.startswith(i.rstrip("/")) for u in urls)]
+    reasons = [re.sub(r"^(error|Caused by):\s*", "", line.strip()) for line in stderr.splitlines() if line.strip()]
+    reason = re.sub(r"[^\x20-\x7e]", "?", reasons[-1])[:160] if reasons else "no answer"
+    return (f"cannot reach {' or '.join(named or indexes)} (uv: {reason}); check the network or proxy, or pass "
+            "--offline for a stack-level lock set from the catalog")
 
 
 def close(cat: Catalog, lock: LockSet, timeout: float = 600.0, index: tuple[str, ...] = ("--index-url", PYPI_SIMPLE),
@@ -112,15 +125,18 @@ def close(cat: Catalog, lock: LockSet, timeout: float = 600.0, index: tuple[str,
                                                       if p.name not in aside))
         # A requirement overridden by a marker that never holds is dropped from the resolution.
         (work / "overrides.txt").write_text("".join(f"{name} ; sys_platform == 'never'\n" for name in aside))
+        # --generate-hashes: every artifact gets a sha256, computed by uv from the file where an
+        # index (a framework's own, often) serves none; the lock then installs with --require-hashes.
         args = ["pip", "compile", "pyproject.toml", "-c", "constraints.txt", "--override", "overrides.txt",
                 "--python-version", target.python, "--python-platform", UV_PLATFORM[target.platform].format(glibc=level),
-                "--only-binary", ":all:", "--no-header", *index, "--no-config", "--format", "pylock.toml",
-                "-o", "pylock.toml", "--quiet"]
+                "--only-binary", ":all:", "--no-header", *index, "--no-config", "--generate-hashes", "--format",
+                "pylock.toml", "-o", "pylock.toml", "--quiet"]
         run = run_uv(args, work, timeout)
         if run.returncode != 0:
-            message = " ".join(run.stderr.split())[-600:] or f"exit code {run.returncode}"
             if names_the_network(run.stderr):
-                raise IndexUnreachable(f"cannot reach an index: {message}")
+                asked = [index[index.index("--index-url") + 1]] if "--index-url" in index else []
+                raise IndexUnreachable(unreachable(run.stderr, asked + framework_indexes))
+            message = " ".join(run.stderr.split())[-600:] or f"exit code {run.returncode}"
             if lock.solution.request.project:
                 raise LockError(_project_conflict(lock, run.stderr))
             raise LockError(f"uv could not lock the stack: {message}")

@@ -8,12 +8,13 @@ JAX plugins installed), then checked against the driver, the GPUs and the instal
 
 from __future__ import annotations
 
+import sys
 from typing import Iterable, NamedTuple
 
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
-from .catalog import Catalog, Framework, Release, Variant, split_requirement
+from .catalog import Catalog, Framework, Release, Variant
 from .probe import Machine
 from .platforms import wheel_glibc
 from .rules import builds, cudnn, driver, kernels
@@ -45,22 +46,52 @@ class Report(NamedTuple):
     frameworks: tuple[tuple[str, str, str | None], ...]  # (distribution, version, matched variant)
     libraries: tuple[tuple[str, str], ...]
     findings: tuple[Finding, ...]
+    environment: str | None = None  # the Python environment inspected (its prefix), when not this one
 
 
-def installed_distributions(paths: list[str] | None = None) -> list[Installed]:
-    """Distributions installed in this interpreter (or in ``paths``, site-packages folders)."""
+class Environment(NamedTuple):
+    """The distributions of the Python environment doctor inspects, and where it is."""
+
+    dists: list[Installed]
+    where: str | None  # a prefix or site-packages folders; None: envsolve's own interpreter
+    python: str | None  # its X.Y, when it is another interpreter's
+    unreadable: tuple[str, ...] = ()  # dist-info folders whose METADATA could not be read
+
+
+def installed_distributions(paths: list[str] | None = None) -> Environment:
+    """Distributions installed in this interpreter (or in ``paths``, site-packages folders). A
+    distribution whose METADATA cannot be read (not UTF-8, say) is listed as unreadable, not fatal."""
     from importlib import metadata
 
     seen: dict[str, Installed] = {}
+    unreadable = []
     for dist in metadata.distributions(path=paths) if paths else metadata.distributions():
-        name = dist.name
-        if not name:
+        try:
+            name = dist.name
+            if not name:
+                continue
+            found = Installed(canonicalize_name(name), dist.version or "", tuple(dist.requires or ()))
+        except (UnicodeDecodeError, OSError, ValueError, TypeError, KeyError) as exc:
+            unreadable.append(f"{getattr(dist, '_path', '?')} ({type(exc).__name__})")
             continue
-        key = canonicalize_name(name)
-        wheel = dist.read_text("WHEEL") or ""
-        tags = tuple(line.split(":", 1)[1].strip() for line in wheel.splitlines()[:200] if line.startswith("Tag:"))
-        seen.setdefault(key, Installed(key, dist.version or "", tuple(dist.requires or ()), tags))
-    return sorted(seen.values())
+        try:  # the wheel tags it was installed from (for the glibc check); none is no finding
+            wheel = dist.read_text("WHEEL") or ""
+            tags = tuple(line.split(":", 1)[1].strip() for line in wheel.splitlines()[:200] if line.startswith("Tag:"))
+        except (UnicodeDecodeError, OSError, ValueError, TypeError, KeyError):
+            tags = ()
+        seen.setdefault(found.name, found._replace(tags=tags))
+    return Environment(sorted(seen.values()), ", ".join(paths) if paths else None, None, tuple(unreadable))
+
+
+def environment_of(python: str, timeout: float = 60.0) -> Environment:
+    """The distributions of another interpreter's environment (a virtual environment's python)."""
+    from .probe import python_environment
+
+    env = python_environment(python, timeout)
+    seen: dict[str, Installed] = {}
+    for name, version, requires in env.dists:
+        seen.setdefault(canonicalize_name(name), Installed(canonicalize_name(name), version, requires))
+    return Environment(sorted(seen.values()), env.prefix or python, env.python, env.unreadable)
 
 
 def _platform(machine: Machine) -> str | None:
@@ -72,7 +103,7 @@ def _platform(machine: Machine) -> str | None:
 
 def match_build(cat: Catalog, fw: Framework, dist: Installed, installed: dict[str, Installed],
                 platform: str | None) -> tuple[Release | None, Variant | None]:
-    """The catalogued release and build an installed framework is."""
+    """The catalogued release and build an installed framework is (:func:`resolver.rules.builds.identify`)."""
     try:
         parsed = Version(dist.version)
     except InvalidVersion:
@@ -80,24 +111,14 @@ def match_build(cat: Catalog, fw: Framework, dist: Installed, installed: dict[st
     release = fw.release(parsed.public)
     if release is None or platform is None:
         return release, None
-    if parsed.local:  # torch 2.8.0+cu128, 2.8.0+cpu
-        return release, builds.labelled_variant(release, parsed.local, platform)
-    plugins = [v for v in release.variants if v.packages and all(
-        split_requirement(p)[0] in installed for p in v.packages)]
-    if plugins:  # jax with jax-cuda12-plugin installed, tensorflow with tensorflow-metal
-        return release, max(plugins, key=lambda v: v.cuda or "")
-    extra_users = [v for v in release.variants if v.extra and platform in v.pypi_default and v.accelerator == "cuda"]
-    for v in extra_users:  # tensorflow[and-cuda]: its GPU libraries are installed
-        reqs = builds.requires(cat, fw, release, v, platform)
-        if reqs and all(r.name in installed for r in reqs if is_library(r.name)):
-            return release, v
-    pypi = [v for v in release.variants if v.index == "pypi" and platform in v.pypi_default and not v.extra
-            and not v.packages]
-    return release, (pypi[0] if pypi else None)
+    return release, builds.identify(cat, fw, release, parsed.local, list(installed), platform)
 
 
-def diagnose(cat: Catalog, machine: Machine, dists: Iterable[Installed]) -> Report:
-    installed = {d.name: d for d in dists}
+def diagnose(cat: Catalog, machine: Machine, dists: Iterable[Installed] | Environment) -> Report:
+    env = dists if isinstance(dists, Environment) else Environment(list(dists), None, None)
+    if env.python:
+        machine = machine._replace(python=env.python)
+    installed = {d.name: d for d in env.dists}
     platform = _platform(machine)
     findings: list[Finding] = []
     gpus = []
@@ -186,25 +207,34 @@ def diagnose(cat: Catalog, machine: Machine, dists: Iterable[Installed]) -> Repo
                 findings.append(Finding("error", "cudnn", f"{name} {version} supports compute capability "
                                         f"{judged.min_compute_capability} and newer; {gpu.name} ({gpu.sm}) is "
                                         f"{gpu.compute_capability}: its cuDNN calls will fail",
-                                        f"envsolve {' '.join(fw.name for fw, _, _ in cuda_builds) or 'STACK'} --gpu --detect"))
+                                        f"envsolve {'+'.join(fw.name for fw, _, _ in cuda_builds) or 'torch'} --gpu --detect"))
             elif judged.support is cudnn.Support.UNKNOWN:
                 findings.append(Finding("info", "cudnn", f"{name} {version}: the GPUs it supports are not catalogued; "
                                         f"{gpu.name} not verified", None))
-    majors = {m: [pin.replace("==", " ") for pin in pins] for m, pins in cuda_majors(cat, libs).items()}
+    lib_majors = cuda_majors(cat, libs)
+    majors = {m: [pin.replace("==", " ") for pin in pins] for m, pins in lib_majors.items()}
+    for fw, _, variant in cuda_builds:  # a build's own CUDA counts in the one-major rule, as in `check`
+        if variant.cuda:
+            dist = installed[canonicalize_name(fw.distribution)]
+            majors.setdefault(variant.cuda.split(".")[0], []).insert(0, f"{fw.distribution} {dist.version} ({variant.name})")
     if len(majors) > 1:
         shown = "; ".join(f"CUDA {m}: {', '.join(v[:3])}{'...' if len(v) > 3 else ''}" for m, v in sorted(majors.items()))
         clash = [k for k in ("cudnn", "nccl") if sum(any(k in e for e in v) for v in majors.values()) > 1]
         what = f" (cuDNN/NCCL of two majors install the same files: {', '.join(clash)})" if clash else ""
-        findings.append(Finding("error", "cuda-major", f"GPU libraries of {len(majors)} CUDA majors are installed "
+        kinds = "GPU libraries" if set(majors) == set(lib_majors) else "GPU libraries and framework builds"
+        findings.append(Finding("error", "cuda-major", f"{kinds} of {len(majors)} CUDA majors are installed "
                                 f"side by side{what}: {shown}",
                                 "envsolve " + "+".join(fw.name for fw, _, _ in cuda_builds) + " --gpu --detect"
                                 if cuda_builds else None))
+    for where in env.unreadable:
+        findings.append(Finding("warning", "unreadable", f"a distribution's METADATA could not be read: {where}; "
+                                "it was not checked", None))
     findings += _glibc_findings(cat, machine, platform, installed)
     for note in machine.notes:
         findings.append(Finding("info", "probe", note, None))
     seen = machine.os_release
     edition = edition_for(cat, seen.id, seen.version_id) if seen is not None else None
-    return Report(machine, platform, edition, tuple(frameworks), tuple(libs), tuple(findings))
+    return Report(machine, platform, edition, tuple(frameworks), tuple(libs), tuple(findings), env.where)
 
 
 def _glibc_findings(cat: Catalog, machine: Machine, platform: str | None, installed: dict[str, Installed]) -> list[Finding]:
@@ -246,6 +276,7 @@ def format_report(report: Report) -> str:
         where += f", glibc {m.glibc or 'not found'}"
     lines = [
         f"machine: {m.os} {m.arch}{where}, Python {m.python}",
+        f"environment: {report.environment or 'this interpreter (' + sys.prefix + ')'}",
         f"NVIDIA driver: {m.driver or 'not found'}" + (f" (from {m.driver_source})" if m.driver_source else ""),
         f"GPUs: {gpus}",
     ]
@@ -279,6 +310,7 @@ def report_json(report: Report) -> dict:
                     "driver_source": m.driver_source, "rocm": m.rocm, "apple_gpu": m.apple_gpu,
                     "gpus": [{"name": g.name, "compute_capability": g.compute_capability, "driver": g.driver} for g in m.gpus]},
         "platform": report.platform,
+        "environment": report.environment or sys.prefix,
         "frameworks": [{"name": d, "version": v, "build": b} for d, v, b in report.frameworks],
         "gpu_libraries": [{"name": n, "version": v} for n, v in report.libraries],
         "findings": [f._asdict() for f in report.findings],

@@ -12,10 +12,12 @@ import json
 import re
 import shlex
 import urllib.parse
+from collections.abc import Sequence
 from typing import Any, NamedTuple
 
 from . import __version__
 from .errors import InputError
+from .inputs import CONTROL
 from .lockset import PYPI_SIMPLE, BaseImage, LockSet, LockedPackage
 from .report import manifest, system_facts
 
@@ -23,8 +25,11 @@ NAME = re.compile(r"^[a-z0-9]([a-z0-9._-]*[a-z0-9])?$")
 VERSION = re.compile(r"^[0-9][0-9A-Za-z.+!_-]*$")
 SHA256 = re.compile(r"^[0-9a-f]{64}$")
 URL = re.compile(r"^https://[A-Za-z0-9.-]+(:[0-9]+)?(/[A-Za-z0-9._~%/+-]*)?$")
-DRIVER = re.compile(r"^\d{2,4}(\.\d{1,3}){1,2}$")
-CC = re.compile(r"^\d{1,2}\.\d$")
+DRIVER = re.compile(r"^[0-9]{2,4}(\.[0-9]{1,3}){1,2}$")
+CC = re.compile(r"^[0-9]{1,2}\.[0-9]$")
+SET_NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,199}$")
+DIGEST = re.compile(r"^[0-9a-f]{64}$")
+WHEEL = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+!-]*\.whl$")
 IMAGE = re.compile(r"^[a-z0-9][a-z0-9./_-]*(:[A-Za-z0-9._-]+)?$")
 PACKAGE = re.compile(r"^[a-z0-9][a-z0-9.+-]{0,63}$")
 MANAGERS = {  # fixed command templates; only validated package names fill them
@@ -45,12 +50,38 @@ def _comment(text: str) -> str:
 
 
 def _check(pattern: re.Pattern, value: str, what: str) -> str:
-    if not isinstance(value, str) or not pattern.match(value):
+    if not isinstance(value, str) or not pattern.fullmatch(value):
         raise EmitError(f"refusing to write {what} {value!r}: it does not match {pattern.pattern}")
     return value
 
 
+def _printable(value: str, what: str) -> str:
+    """Refuse control characters (a newline would start a new shell line in a script, a new option
+    line in a requirements file) and Unicode line separators (YAML reads U+0085/U+2028 as breaks)."""
+    if not isinstance(value, str) or CONTROL.search(value):
+        raise EmitError(f"refusing to write {what} {value!r}: it holds a control character or line break")
+    return value
+
+
+def _all_printable(value: Any, what: str) -> None:
+    """Every string in a JSON-like value (keys too) passes :func:`_printable`."""
+    if isinstance(value, str):
+        _printable(value, what)
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _printable(str(key), what)
+            _all_printable(item, f"{what}.{key}")
+    elif isinstance(value, (list, tuple)):
+        for item in value:
+            _all_printable(item, what)
+
+
 def _validated(lock: LockSet) -> None:
+    _check(SET_NAME, lock.name, "lock set name")
+    _printable(lock.command, "regenerate command")
+    _check(DIGEST, lock.catalog_digest, "catalog digest")
+    for name in lock.unhashed:
+        _check(NAME, name, "--allow-unhashed name")
     for p in lock.packages:
         _check(NAME, p.name, "package name")
         _check(VERSION, p.version, f"version of {p.name}")
@@ -58,6 +89,7 @@ def _validated(lock: LockSet) -> None:
         for extra in p.extras:
             _check(NAME, extra, f"extra of {p.name}")
         for w in p.wheels:
+            _check(WHEEL, w.filename, f"wheel file name of {p.name}")
             _check(SHA256, w.sha256, f"sha256 of {w.filename}")
             _check(URL, w.url, f"URL of {w.filename}")
 
@@ -84,20 +116,33 @@ def _slug(index: str) -> str:
 def requirement_files(lock: LockSet) -> dict[str, str]:
     """One hashed requirements file per index: ``requirements.txt`` for PyPI, and
     ``requirements.<index>.txt`` for each framework index, each with its own ``--index-url``
-    (no ``--extra-index-url`` anywhere: a package can only come from the index it is locked to)."""
-    by_index: dict[str, list[LockedPackage]] = {}
+    (no ``--extra-index-url`` anywhere: a package can only come from the index it is locked to).
+    Packages locked without a hash (``--allow-unhashed``, offline sets only) go into files of
+    their own, ``requirements[.<index>].unhashed.txt``: pip's hash-checking mode refuses a file in
+    which one requirement lacks a hash, so they are installed in a separate step."""
+    groups: dict[tuple[str, bool], list[LockedPackage]] = {}
     for p in lock.packages:
-        by_index.setdefault(p.index, []).append(p)
+        groups.setdefault((p.index, bool(p.wheels)), []).append(p)
     files = {}
-    for index, packages in sorted(by_index.items(), key=lambda kv: (kv[0] != PYPI_SIMPLE, kv[0])):
-        name = "requirements.txt" if index == PYPI_SIMPLE else f"requirements.{_slug(index)}.txt"
+    for (index, hashed), packages in sorted(groups.items(), key=lambda kv: (kv[0][0] != PYPI_SIMPLE, kv[0])):
+        name = requirements_name(index, hashed)
         lines = [header(lock), f"--index-url {index}\n"]
+        if not hashed:
+            lines.insert(1, "# NO HASHES: pip cannot verify these files; install.sh installs them in a step of their "
+                            "own, without --require-hashes.\n")
         for p in packages:
             extras = f"[{','.join(p.extras)}]" if p.extras else ""
             hashes = [f"    --hash=sha256:{w.sha256}" for w in p.wheels]
             lines.append(f"{p.name}{extras}=={p.version}" + "".join(f" \\\n{h}" for h in hashes) + "\n")
         files[name] = "".join(lines)
     return files
+
+
+def requirements_name(index: str, hashed: bool = True) -> str:
+    """``requirements.txt`` (PyPI) or ``requirements.<index>.txt``; ``.unhashed`` before ``.txt``
+    for the file of packages locked without hashes."""
+    stem = "requirements" if index == PYPI_SIMPLE else f"requirements.{_slug(index)}"
+    return f"{stem}{'' if hashed else '.unhashed'}.txt"
 
 
 def constraints_file(lock: LockSet) -> str:
@@ -212,9 +257,10 @@ def gpu_check(lock: LockSet) -> GpuCheck | None:
     return check
 
 
-def install_sh(lock: LockSet, requirement_names: list[str]) -> str:
-    """bash installer: checks GPUs and driver, makes a venv, installs with hash checking. The body
-    is a function called on the last line, so a truncated download runs nothing."""
+def install_sh(lock: LockSet, requirement_names: list[str], unhashed_names: Sequence[str] = ()) -> str:
+    """bash installer: checks GPUs and driver, makes a venv, installs with hash checking (the files
+    of packages locked without hashes in a separate step that says so). The body is a function
+    called on the last line, so a truncated download runs nothing."""
     sol = lock.solution
     q = shlex.quote
     check = gpu_check(lock)
@@ -298,9 +344,18 @@ def install_sh(lock: LockSet, requirement_names: list[str]) -> str:
     ]
     for name in requirement_names:
         lines.append(f"  \"$venv/bin/python\" -m pip install --require-hashes --no-deps --only-binary :all: -r \"$here\"/{q(name)}")
+    if unhashed_names:
+        names = ", ".join(lock.unhashed)
+        lines += [
+            f"  # 2. WITHOUT HASH CHECKING (locked with --allow-unhashed): {names}. pip cannot verify these files.",
+            "  printf 'install.sh: WARNING: installing %s WITHOUT hash checking (locked with --allow-unhashed)\\n' "
+            + q(names) + " >&2",
+        ]
+        for name in unhashed_names:
+            lines.append(f"  \"$venv/bin/python\" -m pip install --no-deps --only-binary :all: -r \"$here\"/{q(name)}")
     if not lock.transitive:
         lines += [
-            "  # 2. Their remaining dependencies from PyPI, held to the locked versions.",
+            f"  # {3 if unhashed_names else 2}. Their remaining dependencies from PyPI, held to the locked versions.",
             "  \"$venv/bin/python\" -m pip install --only-binary :all: --index-url " + q(PYPI_SIMPLE)
             + " -c \"$here\"/constraints.txt " + " ".join(q(_spec(p)) for p in lock.packages if p.role not in
                                                          ("gpu-library", "dependency")),
@@ -327,7 +382,7 @@ def _ps_quote(value: str) -> str:
     return f"'{value}'"
 
 
-def install_ps1(lock: LockSet, requirement_names: list[str]) -> str:
+def install_ps1(lock: LockSet, requirement_names: list[str], unhashed_names: Sequence[str] = ()) -> str:
     """PowerShell installer: the same GPU and driver check as ``install.sh`` (:class:`GpuCheck`),
     then a venv and hash-checked installs."""
     sol = lock.solution
@@ -387,6 +442,13 @@ def install_ps1(lock: LockSet, requirement_names: list[str]) -> str:
     for name in requirement_names:
         lines.append(f"  & $py -m pip install --require-hashes --no-deps --only-binary :all: -r (Join-Path $here {_ps_quote(name)})")
         lines.append("  if ($LASTEXITCODE -ne 0) { throw 'pip install failed' }")
+    if unhashed_names:
+        names = ", ".join(lock.unhashed)
+        lines.append(f"  # WITHOUT HASH CHECKING (locked with --allow-unhashed): {names}. pip cannot verify these files.")
+        lines.append("  Write-Warning " + _ps_quote(f"installing {names} WITHOUT hash checking (locked with --allow-unhashed)"))
+        for name in unhashed_names:
+            lines.append(f"  & $py -m pip install --no-deps --only-binary :all: -r (Join-Path $here {_ps_quote(name)})")
+            lines.append("  if ($LASTEXITCODE -ne 0) { throw 'pip install failed' }")
     if not lock.transitive:
         specs = " ".join(_ps_quote(_spec(p)) for p in lock.packages if p.role not in ("gpu-library", "dependency"))
         lines += [
@@ -447,19 +509,30 @@ def lock_documents(lock: LockSet) -> dict[str, bytes]:
     docs.update(reqs)
     if not lock.transitive:
         docs["constraints.txt"] = constraints_file(lock)
-    if not lock.unhashed:
-        docs[f"pylock.{lock.name}.toml"] = pylock(lock)
-    docs["conda-lock.yml"] = conda_lock_yml(lock)
-    order = sorted(reqs, key=lambda n: (n == "requirements.txt", n))  # framework indexes first
+    if all(p.wheels for p in lock.packages):  # PEP 751 and conda-lock record every artifact with its hash
+        from packaging.pylock import PylockValidationError
+
+        for name, make in ((f"pylock.{lock.name}.toml", pylock), ("conda-lock.yml", conda_lock_yml)):
+            try:
+                docs[name] = make(lock)
+            except (PylockValidationError, ValueError) as exc:  # packaging's and conda-lock's (pydantic) validators
+                first = (str(exc).splitlines() or [type(exc).__name__])[0]
+                raise EmitError(f"refusing to write {name}: {first}") from None
+    hashed = sorted((n for n in reqs if not n.endswith(".unhashed.txt")), key=lambda n: (n == "requirements.txt", n))
+    unhashed = sorted((n for n in reqs if n.endswith(".unhashed.txt")), key=lambda n: (n == "requirements.unhashed.txt", n))
     if lock.solution.target.os == "windows":
-        docs["install.ps1"] = install_ps1(lock, order)
+        docs["install.ps1"] = install_ps1(lock, hashed, unhashed)  # framework indexes first
     else:
-        docs["install.sh"] = install_sh(lock, order)
+        docs["install.sh"] = install_sh(lock, hashed, unhashed)
         docker = dockerfile(lock)
         if docker is not None:
             docs["Dockerfile"] = docker
+    for name, text in docs.items():  # nothing but printable text and newlines (tabs neither)
+        if CONTROL.search(text.replace("\n", "")):
+            raise EmitError(f"refusing to write {name}: a value put a control character into it")
     out = {name: text.encode("utf-8") for name, text in sorted(docs.items())}
     meta = manifest(lock.solution, lock.catalog_digest)
+    _all_printable(meta, "manifest")
     meta["lock"] = {
         "schema": "envsolve.lock/1",
         "name": lock.name,

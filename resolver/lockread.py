@@ -7,20 +7,28 @@ from __future__ import annotations
 
 import json
 import re
+import shlex
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 
 from .errors import InputError
+from .inputs import MiB, UnsafeInput, printable, read_bytes
 
-_OPTION = re.compile(r"^(-[a-zA-Z]|--[a-z][a-z-]*)(?:[ =]\s*(.*))?$")
+MAX_LOCKFILE = 32 * MiB  # a 5,000-package lock with hashes is under 5 MiB
+_OPTION = re.compile(r"^(-[a-zA-Z]|--[a-z][a-z-]*)(?:=(.*))?$")
+# pip options that take no value; every other option in a requirements file takes one.
+_FLAGS = frozenset({"--pre", "--prefer-binary", "--require-hashes", "--no-index"})
 _CONFLICT = ("<<<<<<< ", ">>>>>>> ", "=======")
+FILE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$")  # a file of a lock set: no folder, no "..", no dot-file
+_SHA256 = re.compile(r"^[0-9a-f]{64}$")
 
 
 class LockParseError(InputError):
     def __init__(self, file: str, line: int | None, message: str):
+        message = printable(message).replace("\n", " ")  # text quoted from a hostile file stays one inert line
         super().__init__(f"{file}:{line}: {message}" if line else f"{file}: {message}")
         self.file, self.line, self.message = file, line, message
 
@@ -43,13 +51,14 @@ class LockedFile(NamedTuple):
     platform: str | None  # linux-x86_64..., when the file says
     python: str | None
     meta: dict | None  # envsolve.json's content
+    unsafe_strategy: bool = False  # the text names uv's index strategy unsafe-best-match (comments included)
 
 
-def _text(path: Path) -> str:
+def _text(path: Path, tree: Path | None = None) -> str:
     try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise LockParseError(str(path), None, f"cannot read: {exc.strerror}") from None
+        data = read_bytes(path, MAX_LOCKFILE, tree=tree)
+    except UnsafeInput as exc:
+        raise LockParseError(str(path), None, exc.reason) from None
     if not data.strip():
         raise LockParseError(str(path), None, "file is empty")
     try:
@@ -64,8 +73,8 @@ def _text(path: Path) -> str:
     return text.replace("\r\n", "\n")
 
 
-def read_requirements(path: Path) -> LockedFile:
-    text = _text(path)
+def read_requirements(path: Path, tree: Path | None = None) -> LockedFile:
+    text = _text(path, tree)
     pins, options = [], []
     logical: list[tuple[int, str]] = []
     buf, start = "", None
@@ -89,10 +98,7 @@ def read_requirements(path: Path) -> LockedFile:
         if "${" in line:
             raise LockParseError(str(path), number, "environment-variable expansion '${...}' is not allowed in a lockfile")
         if line.startswith("-"):
-            m = _OPTION.match(line)
-            if not m:
-                raise LockParseError(str(path), number, f"cannot read option {line[:60]!r}")
-            options.append((m.group(1), (m.group(2) or "").strip(), number))
+            options += _options(str(path), number, line)
             continue
         parts = line.split(" --hash")
         try:
@@ -108,90 +114,237 @@ def read_requirements(path: Path) -> LockedFile:
         pins_eq = [s.version for s in req.specifier if s.operator in ("==", "===") and "*" not in s.version]
         pins.append(Pin(canonicalize_name(req.name), pins_eq[0] if len(req.specifier) == 1 and pins_eq else None,
                         tuple(sorted(req.extras)), tuple(hashes), number, req.url))
-    return LockedFile(str(path), "requirements", tuple(pins), tuple(options), None, None, None)
+    return LockedFile(str(path), "requirements", tuple(pins), tuple(options), None, None, None,
+                      "unsafe-best-match" in text)
 
 
-def read_pylock(path: Path) -> LockedFile:
+def _options(file: str, number: int, line: str) -> list[tuple[str, str, int]]:
+    """Every option on a requirements-file option line, as pip reads it (shell words; one line
+    may hold several: ``--index-url A --extra-index-url B``)."""
+    try:
+        words = shlex.split(line, posix=True)
+    except ValueError as exc:
+        raise LockParseError(file, number, f"cannot read option line: {exc}") from None
+    out = []
+    i = 0
+    while i < len(words):
+        word = words[i]
+        m = _OPTION.match(word)
+        if not m:
+            raise LockParseError(file, number, f"cannot read option {word[:60]!r}")
+        option, value = m.group(1), m.group(2)
+        if value is None and option not in _FLAGS:
+            if len(option) == 2 and len(word) > 2:  # -ihttps://... : a short option glued to its value
+                value = word[2:]
+            elif i + 1 < len(words):
+                i += 1
+                value = words[i]
+            else:
+                raise LockParseError(file, number, f"option {option} has no value")
+        out.append((option, value or "", number))
+        i += 1
+    return out
+
+
+def read_pylock(path: Path, tree: Path | None = None) -> LockedFile:
     from .compat import tomllib
 
     from packaging.pylock import Pylock, PylockUnsupportedVersionError, PylockValidationError
 
-    text = _text(path)
+    text = _text(path, tree)
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         line = getattr(exc, "lineno", None)
         raise LockParseError(str(path), line, f"not valid TOML: {str(exc).split(' (at line')[0]}") from None
+    except RecursionError:
+        raise LockParseError(str(path), None, "not valid TOML: nested too deeply") from None
     try:
         lock = Pylock.from_dict(data)
         lock.validate()
     except PylockUnsupportedVersionError as exc:
         raise LockParseError(str(path), None, f"unsupported lock-version: {exc}") from None
-    except (PylockValidationError, TypeError, ValueError, KeyError) as exc:
+    except (PylockValidationError, TypeError, ValueError, KeyError, AttributeError, RecursionError) as exc:
         raise LockParseError(str(path), None, f"not a valid PEP 751 lock: {exc}") from None
     pins = []
+    options: list[tuple[str, str, int]] = []
     for p in lock.packages:
         hashes = tuple(f"{algo}:{digest}" for w in (p.wheels or ()) for algo, digest in sorted(w.hashes.items()))
         url = next((w.url for w in (p.wheels or ()) if w.url), None)
         names = tuple(w.name or (w.url or "").rsplit("/", 1)[-1] for w in (p.wheels or ()))
+        if p.vcs is not None:  # a VCS checkout: no hash can pin it
+            url = f"{p.vcs.type}+{p.vcs.url or p.vcs.path}"
+            options.append(("--vcs", f"{p.name} {url}", 0))
         pins.append(Pin(canonicalize_name(p.name), str(p.version) if p.version else None, (), hashes, None, url,
                         tuple(n for n in names if n.endswith(".whl"))))
-    tool = (lock.tool or {}).get("envsolve", {})
-    options = tuple(("--index", p.index, 0) for p in lock.packages if p.index)
-    return LockedFile(str(path), "pylock", tuple(pins), options, tool.get("platform"), tool.get("python"), None)
+    tool = lock.tool.get("envsolve", {}) if isinstance(lock.tool, dict) else {}
+    tool = tool if isinstance(tool, dict) else {}
+    options += [("--index", p.index, 0) for p in lock.packages if p.index]
+    platform, python = tool.get("platform"), tool.get("python")
+    return LockedFile(str(path), "pylock", tuple(pins), tuple(options), platform if isinstance(platform, str) else None,
+                      python if isinstance(python, str) else None, None, "unsafe-best-match" in text)
 
 
-def read_conda_lock(path: Path) -> LockedFile:
+def read_conda_lock(path: Path, tree: Path | None = None) -> LockedFile:
     import yaml
 
-    text = _text(path)
+    from .strictyaml import YamlError, load
+
+    text = _text(path, tree)
+    try:  # aliases, tags, duplicate keys and deep nesting are refused as in catalogs (no alias bomb)
+        load(text)
+    except YamlError as exc:
+        raise LockParseError(str(path), exc.line, f"not valid YAML for a lockfile ({exc.message})") from None
     try:
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # noqa: S506 - a safe loader
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         raise LockParseError(str(path), mark.line + 1 if mark else None, "not valid YAML") from None
     if not isinstance(data, dict) or "version" not in data:
         raise LockParseError(str(path), None, "not a conda-lock file: no 'version'")
-    from conda_lock.lockfile import parse_conda_lock_file
+    from conda_lock.lockfile import Lockfile, LockfileV1, lockfile_v1_to_v2
 
+    version = data.pop("version")
     try:
-        lock = parse_conda_lock_file(path)
+        if version == 1:
+            lock = lockfile_v1_to_v2(LockfileV1.model_validate(data))
+        elif version == 2:
+            lock = Lockfile.model_validate(data)
+        else:
+            raise LockParseError(str(path), None, f"unsupported conda-lock version {version!r} (1 and 2 are read)")
+    except LockParseError:
+        raise
     except Exception as exc:  # conda-lock raises pydantic and its own errors; all mean "unreadable"
-        raise LockParseError(str(path), None, f"conda-lock cannot read it: {str(exc).splitlines()[0]}") from None
+        first = (str(exc).splitlines() or [type(exc).__name__])[0]
+        raise LockParseError(str(path), None, f"conda-lock cannot read it: {first}") from None
     pins = [Pin(canonicalize_name(p.name), p.version, (), tuple(f"sha256:{p.hash.sha256}" for _ in [0] if p.hash.sha256),
                 None, p.url, tuple(n for n in [str(p.url or "").rsplit("/", 1)[-1]] if n.endswith(".whl")))
             for p in lock.package]
-    return LockedFile(str(path), "conda-lock", tuple(pins), (), None, None, None)
+    return LockedFile(str(path), "conda-lock", tuple(pins), (), None, None, None, "unsafe-best-match" in text)
 
 
-def read_envsolve(path: Path) -> LockedFile:
-    text = _text(path)
+def read_envsolve(path: Path, tree: Path | None = None) -> LockedFile:
+    text = _text(path, tree)
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise LockParseError(str(path), exc.lineno, f"not valid JSON: {exc.msg}") from None
+    except RecursionError:
+        raise LockParseError(str(path), None, "not valid JSON: nested too deeply") from None
     if not isinstance(data, dict) or data.get("schema") != "envsolve.solution/1" or not isinstance(data.get("lock"), dict):
         raise LockParseError(str(path), None, "not an envsolve lock set manifest (schema envsolve.solution/1 with 'lock')")
-    try:
-        artifacts = data["lock"].get("artifacts") or {}
-        pins = tuple(Pin(canonicalize_name(p["name"]), p["version"], tuple(p.get("extras", ())), (), None, None,
-                         tuple(str(a.get("filename", "")) for a in artifacts.get(p["name"], ()) if isinstance(a, dict)))
-                     for p in data["packages"])
-        target = data["target"]
-    except (KeyError, TypeError, AttributeError) as exc:
-        raise LockParseError(str(path), None, f"manifest field missing or malformed: {exc}") from None
-    return LockedFile(str(path), "envsolve", pins, (), target.get("platform"), target.get("python"), data)
+    fields = _Fields(str(path))
+    fields.manifest(data)
+    artifacts = data["lock"].get("artifacts")
+    artifacts = artifacts if isinstance(artifacts, dict) else {}
+
+    def wheel_names(name: str) -> tuple[str, ...]:
+        listed = artifacts.get(name)
+        return tuple(str(a["filename"]) for a in listed if isinstance(a, dict) and isinstance(a.get("filename"), str)) \
+            if isinstance(listed, list) else ()
+
+    pins = tuple(Pin(canonicalize_name(p["name"]), p["version"], tuple(p.get("extras", ())), (), None, None,
+                     wheel_names(p["name"])) for p in data["packages"])
+    target = data["target"]
+    return LockedFile(str(path), "envsolve", pins, (), target["platform"], target["python"], data)
 
 
-def read(path: Path) -> LockedFile:
+class _Fields:
+    """Checks the fields of an envsolve.json that envsolve reads; each problem is a
+    :class:`LockParseError` naming the file and the field (``lock.files``, ``target.gpus[0].name``)."""
+
+    def __init__(self, file: str):
+        self.file = file
+
+    def fail(self, field: str, problem: str) -> LockParseError:
+        return LockParseError(self.file, None, f"field {field}: {problem}")
+
+    def get(self, data: dict, key: str, field: str, kinds: tuple, optional: bool = False) -> Any:
+        if key not in data:
+            if optional:
+                return None
+            raise self.fail(field, "missing")
+        value = data[key]
+        if value is None and optional:
+            return None
+        if not isinstance(value, kinds) or isinstance(value, bool) and bool not in kinds:
+            names = " or ".join({str: "a string", dict: "an object", list: "a list", bool: "true or false"}[k]
+                                for k in kinds)
+            raise self.fail(field, f"must be {names}" + (" or null" if optional else ""))
+        if isinstance(value, str) and (len(value) > 4096 or any(ord(c) < 32 or ord(c) == 127 for c in value)):
+            raise self.fail(field, "holds control characters or is too long")
+        return value
+
+    def strings(self, data: dict, key: str, field: str) -> list[str]:
+        values = self.get(data, key, field, (list,), optional=True) or []
+        for i, value in enumerate(values):
+            if not isinstance(value, str):
+                raise self.fail(f"{field}[{i}]", "must be a string")
+        return values
+
+    def manifest(self, data: dict) -> None:
+        g = self.get
+        g(data, "catalog_digest", "catalog_digest", (str,), optional=True)
+        request = g(data, "request", "request", (dict,))
+        for i, item in enumerate(g(request, "stack", "request.stack", (list,))):
+            if not isinstance(item, dict):
+                raise self.fail(f"request.stack[{i}]", "must be an object")
+            g(item, "framework", f"request.stack[{i}].framework", (str,))
+            g(item, "specifier", f"request.stack[{i}].specifier", (str,))
+        g(request, "accelerator", "request.accelerator", (str,))
+        for key in ("cuda", "rocm"):
+            g(request, key, f"request.{key}", (str,), optional=True)
+        g(request, "strict", "request.strict", (bool,), optional=True)
+        target = g(data, "target", "target", (dict,))
+        for key in ("os", "arch", "platform", "python"):
+            g(target, key, f"target.{key}", (str,))
+        g(target, "driver", "target.driver", (str,), optional=True)
+        for i, gpu in enumerate(g(target, "gpus", "target.gpus", (list,), optional=True) or []):
+            if not isinstance(gpu, dict):
+                raise self.fail(f"target.gpus[{i}]", "must be an object")
+            g(gpu, "name", f"target.gpus[{i}].name", (str,))
+            g(gpu, "compute_capability", f"target.gpus[{i}].compute_capability", (str,))
+        for i, p in enumerate(g(data, "packages", "packages", (list,))):
+            if not isinstance(p, dict):
+                raise self.fail(f"packages[{i}]", "must be an object")
+            g(p, "name", f"packages[{i}].name", (str,))
+            g(p, "version", f"packages[{i}].version", (str,))
+            self.strings(p, "extras", f"packages[{i}].extras")
+        system = g(data, "system", "system", (dict,), optional=True)
+        if system is not None:
+            for family, floor in (g(system, "driver_min", "system.driver_min", (dict,), optional=True) or {}).items():
+                if not isinstance(floor, dict):
+                    raise self.fail(f"system.driver_min.{family}", "must be an object")
+                for key in ("full", "minor_compat"):
+                    g(floor, key, f"system.driver_min.{family}.{key}", (str,), optional=True)
+            support = g(system, "gpu_support", "system.gpu_support", (dict,), optional=True)
+            if support is not None:
+                for key in ("sass", "ptx"):
+                    self.strings(support, key, f"system.gpu_support.{key}")
+            for key in ("compute_capabilities", "ptx"):
+                self.strings(system, key, f"system.{key}")
+        lock = g(data, "lock", "lock", (dict,))
+        g(lock, "name", "lock.name", (str,), optional=True)
+        g(lock, "command", "lock.command", (str,), optional=True)
+        g(lock, "transitive", "lock.transitive", (bool,), optional=True)
+        self.strings(lock, "unhashed", "lock.unhashed")
+        for name, digest in g(lock, "files", "lock.files", (dict,)).items():
+            if not FILE_NAME.match(name) or name == "envsolve.json":
+                raise self.fail("lock.files", f"{name[:80]!r} is not the name of a file inside the lock set")
+            if not isinstance(digest, str) or not _SHA256.match(digest):
+                raise self.fail(f"lock.files.{name}", "must be a sha256 (64 lowercase hex digits)")
+
+
+def read(path: Path, tree: Path | None = None) -> LockedFile:
+    """Read one lockfile; with ``tree``, refuse a path that leads out of it through a link."""
     name = path.name
     if name == "envsolve.json":
-        return read_envsolve(path)
+        return read_envsolve(path, tree)
     if name.startswith("pylock") and name.endswith(".toml"):
-        return read_pylock(path)
+        return read_pylock(path, tree)
     if name.endswith((".yml", ".yaml")) and "conda-lock" in name:
-        return read_conda_lock(path)
+        return read_conda_lock(path, tree)
     if name.endswith(".txt"):
-        return read_requirements(path)
+        return read_requirements(path, tree)
     raise LockParseError(str(path), None, "not a lockfile envsolve reads (requirements*.txt, pylock*.toml, "
                                           "conda-lock.yml, envsolve.json)")

@@ -10,6 +10,8 @@ protobuf...). It says so in every file it produces.
 from __future__ import annotations
 
 from collections.abc import Mapping
+import os
+from pathlib import Path
 from typing import NamedTuple
 
 from .candidates import Package
@@ -106,10 +108,22 @@ def lockset_name(request: Request, target: Target) -> str:
     return f"{stack}-{request.accelerator}-{where}-{target.arch}-py{target.python.replace('.', '')}"
 
 
+def recorded_out(out: Path) -> str:
+    """How a lock set's ``--out`` is written into its regenerate command: relative to the root of
+    the git repository the folder lies in (so the command works from any checkout of it), else as
+    given."""
+    absolute = Path(os.path.abspath(out))
+    for parent in (absolute, *absolute.parents):
+        if os.path.exists(parent / ".git"):
+            return absolute.relative_to(parent).as_posix() or "."
+    return str(out)
+
+
 def wheel_fits(filename: str, target: Target, legacy: Mapping[str, str]) -> bool:
     """Does this wheel install on the target's platform, CPython and glibc (``legacy``: the
     manylinux1/2010/2014 aliases, os.yaml)?"""
     return _fits(filename, target.platform, target.python, target.glibc, legacy)
+
 
 
 def _artifacts(cat: Catalog, pkg: Package, target: Target) -> tuple[Artifact, ...]:
@@ -140,7 +154,7 @@ def build(cat: Catalog, solution: Solution, command: str, allow_unhashed: tuple[
         if not wheels and need_hashes:
             where = "PyPI" if pkg.index == "pypi" else pkg.index
             if canonicalize_name(pkg.name) in allowed:
-                unhashed.append(pkg.name)
+                unhashed.append(canonicalize_name(pkg.name))
             else:
                 missing.append(f"{pkg.name}=={pkg.version} ({where})")
         index = PYPI_SIMPLE if pkg.index == "pypi" else pkg.index

@@ -21,8 +21,8 @@ from typing import NamedTuple
 from .rules import platform as platform_rules
 
 DRIVER_ENV = "ENVSOLVE_DRIVER_VERSION"
-_DRIVER = re.compile(r"^\d{2,4}\.\d{1,3}(\.\d{1,3})?$")
-_PROC = re.compile(r"Kernel Module(?:\s+for\s+\S+)?\s+(\d{2,4}\.\d{1,3}(?:\.\d{1,3})?)\b")
+_DRIVER = re.compile(r"[0-9]{2,4}\.[0-9]{1,3}(\.[0-9]{1,3})?")  # ASCII digits only
+_PROC = re.compile(r"Kernel Module(?:\s+for\s+\S+)?\s+([0-9]{2,4}\.[0-9]{1,3}(?:\.[0-9]{1,3})?)\b")
 _BAD_FIELD = {"", "n/a", "[n/a]", "[not supported]", "err!", "[unknown error]", "[insufficient permissions]"}
 
 
@@ -115,20 +115,20 @@ def parse_smi_csv(text: str) -> tuple[list[GpuInfo], list[str]]:
     lowered = text.lower()
     if "couldn't communicate with the nvidia driver" in lowered or "failed to initialize nvml" in lowered:
         first = text.strip().splitlines()[0] if text.strip() else ""
-        return [], [f"nvidia-smi failed: {first.strip()}"]
+        return [], [f"nvidia-smi failed: {_printable(first.strip())}"]
     for raw in text.replace("\r\n", "\n").split("\n"):
         line = raw.strip()
         if not line:
             continue
         parts = [p.strip() for p in line.split(",")]
-        if len(parts) != 3:
-            notes.append(f"unreadable nvidia-smi line: {line[:80]!r}")
+        if len(parts) != 3 or _printable(line) != line[:200]:
+            notes.append(f"unreadable nvidia-smi line: {_printable(line)[:80]!r}")
             continue
         name, driver_text, cc_text = parts
-        driver = driver_text if _DRIVER.match(driver_text) else None
-        cc = cc_text if re.fullmatch(r"\d{1,2}\.\d", cc_text) else None
+        driver = driver_text if _DRIVER.fullmatch(driver_text) else None
+        cc = cc_text if re.fullmatch(r"[0-9]{1,2}\.[0-9]", cc_text) else None
         if name.lower() in _BAD_FIELD:
-            notes.append(f"nvidia-smi printed a GPU without a name: {line[:80]!r}")
+            notes.append(f"nvidia-smi printed a GPU without a name: {_printable(line)[:80]!r}")
             continue
         if driver is None or cc is None:
             notes.append(f"{name}: nvidia-smi gave no usable {'driver version' if driver is None else 'compute capability'}")
@@ -137,33 +137,191 @@ def parse_smi_csv(text: str) -> tuple[list[GpuInfo], list[str]]:
 
 
 def _read(path: str) -> str | None:
-    """The first 64 KiB of a small system file (every file probe reads is small), or None."""
+    """A small system file (/sys, /proc, ROCm's version file) as text, or None: regular files only,
+    at most 64 KiB (a FIFO or a device named by ROCM_PATH must not hang or flood the probe)."""
+    from pathlib import Path
+
+    from .inputs import UnsafeInput, read_bytes
+
     try:
-        with open(path, encoding="utf-8", errors="replace") as fh:
-            return fh.read(MAX_OS_RELEASE)
-    except OSError:
+        return read_bytes(Path(path), 64 * 1024).decode("utf-8", errors="replace")
+    except UnsafeInput:
         return None
 
 
+def run_bounded(args: list[str], timeout: float, limit: int = 1 << 20) -> tuple[int | None, bytes, bytes, str | None]:
+    """Run a helper program (never through a shell) for at most ``timeout`` seconds and ``limit``
+    bytes of output: (exit code, stdout, stderr, problem). On a timeout or too much output the
+    program is killed with its whole process group (a hung ``nvidia-smi`` may have children
+    holding its pipes), and ``problem`` says which; a missing program raises ``OSError``."""
+    import selectors
+    import signal
+    import time
+
+    posix = os.name == "posix"
+    proc = subprocess.Popen(args, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            start_new_session=posix, shell=False)
+
+    def kill() -> None:
+        try:
+            if posix:
+                os.killpg(proc.pid, signal.SIGKILL)
+            else:
+                proc.kill()
+        except OSError:
+            pass
+
+    if not posix:  # no select() on pipes: communicate with a timeout, unbounded but rare
+        try:
+            out, err = proc.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            kill()
+            proc.communicate()
+            return None, b"", b"", "timeout"
+        return proc.returncode, out[:limit], err[:limit], None
+    assert proc.stdout is not None and proc.stderr is not None
+    out_fd, err_fd = proc.stdout.fileno(), proc.stderr.fileno()
+    chunks: dict[int, list[bytes]] = {out_fd: [], err_fd: []}
+    total, problem = 0, None
+    deadline = time.monotonic() + timeout
+    with selectors.DefaultSelector() as sel:
+        for stream in (proc.stdout, proc.stderr):
+            sel.register(stream, selectors.EVENT_READ)
+        while sel.get_map():
+            left = deadline - time.monotonic()
+            if left <= 0:
+                problem = "timeout"
+                break
+            for key, _ in sel.select(left):
+                data = os.read(key.fd, 65536)
+                if not data:
+                    sel.unregister(key.fileobj)
+                    continue
+                chunks[key.fd].append(data)
+                total += len(data)
+            if total > limit:
+                problem = "output"
+                break
+    if problem is None and hasattr(os, "waitid"):
+        if not _exited(proc.pid, deadline + 1):
+            problem = "timeout"
+        # The leader has exited but is not reaped (its pid, the group's id, cannot be reused yet),
+        # or it hangs: nothing of the group may outlive the call.
+        kill()
+    elif problem is None:  # no waitid (macOS): reap with a timeout
+        try:
+            proc.wait(timeout=max(deadline - time.monotonic(), 0) + 1)
+        except subprocess.TimeoutExpired:
+            problem = "timeout"
+    if problem:
+        kill()
+    code = proc.wait()
+    proc.stdout.close()
+    proc.stderr.close()
+    return (None if problem else code), b"".join(chunks[out_fd]), b"".join(chunks[err_fd]), problem
+
+
+def _exited(pid: int, deadline: float) -> bool:
+    """Wait until child ``pid`` has exited, without reaping it; False at ``deadline``."""
+    import time
+
+    while True:
+        try:
+            if os.waitid(os.P_PID, pid, os.WEXITED | os.WNOWAIT | os.WNOHANG) is not None:
+                return True
+        except ChildProcessError:
+            return True
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.005)
+
+
 def run_smi(timeout: float = 5.0) -> tuple[str | None, str | None]:
-    """(stdout, problem) of the nvidia-smi GPU query."""
+    """(stdout, problem) of the nvidia-smi GPU query. Output that is not UTF-8 text, a timeout or a
+    flood of output are problems (GPUs unknown), never exceptions."""
     try:
-        proc = subprocess.run(
-            ["nvidia-smi", "--query-gpu=name,driver_version,compute_cap", "--format=csv,noheader"],
-            capture_output=True, text=True, timeout=timeout, shell=False,
-        )
+        code, out, err, problem = run_bounded(
+            ["nvidia-smi", "--query-gpu=name,driver_version,compute_cap", "--format=csv,noheader"], timeout)
     except FileNotFoundError:
         return None, "nvidia-smi not found"
     except PermissionError:
         return None, "nvidia-smi is not executable"
-    except subprocess.TimeoutExpired:
-        return None, f"nvidia-smi did not answer within {timeout:g} s"
     except OSError as exc:
         return None, f"nvidia-smi could not run: {exc.strerror}"
-    if proc.returncode != 0:
-        message = (proc.stdout + proc.stderr).strip().splitlines()
-        return None, f"nvidia-smi exited {proc.returncode}: {message[0] if message else 'no output'}"
-    return proc.stdout, None
+    if problem == "timeout":
+        return None, f"nvidia-smi did not answer within {timeout:g} s (killed)"
+    if problem == "output":
+        return None, "nvidia-smi printed more than 1 MiB (killed); GPUs unknown"
+    try:
+        text, message = out.decode("utf-8"), (out + err).decode("utf-8", errors="replace")
+    except UnicodeDecodeError:
+        return None, "nvidia-smi printed bytes that are not UTF-8 text; GPUs unknown"
+    if code != 0:
+        lines = [_printable(line) for line in message.strip().splitlines()]
+        return None, f"nvidia-smi exited {code}: {lines[0] if lines else 'no output'}"
+    return text, None
+
+
+def _printable(text: str) -> str:
+    """``text`` with control characters (terminal escapes) replaced, for a note."""
+    return re.sub(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]", "?", text)[:200]
+
+
+class PythonEnvironment(NamedTuple):
+    """The distributions installed in a Python environment, as that environment's interpreter sees
+    them: (name, version, Requires-Dist) each, its X.Y, and the dist-info folders it could not read."""
+
+    python: str
+    prefix: str
+    dists: tuple[tuple[str, str, tuple[str, ...]], ...]
+    unreadable: tuple[str, ...]
+
+
+_ASK = """
+import json, sys
+from importlib import metadata
+out = {"python": "%d.%d" % sys.version_info[:2], "prefix": sys.prefix, "dists": [], "unreadable": []}
+for d in metadata.distributions():
+    try:
+        name = d.metadata["Name"]
+        if name:
+            out["dists"].append([str(name), str(d.version or ""), [str(r) for r in (d.requires or [])]])
+    except Exception:
+        out["unreadable"].append(str(getattr(d, "_path", "?")))
+sys.stdout.write(json.dumps(out))
+"""
+
+
+def python_environment(python: str, timeout: float = 60.0) -> PythonEnvironment:
+    """Ask the interpreter ``python`` (a venv's, say) what is installed in its environment. Raises
+    :class:`~resolver.errors.InputError` when it cannot be run or answers nonsense."""
+    import json
+
+    from .errors import InputError
+
+    try:
+        code, out, err, problem = run_bounded([python, "-c", _ASK], timeout, limit=64 << 20)
+    except OSError as exc:
+        raise InputError(f"cannot run the Python {python}: {exc.strerror or exc}") from None
+    if problem:
+        raise InputError(f"the Python {python} did not answer within {timeout:g} s" if problem == "timeout" else
+                         f"the Python {python} printed more than 64 MiB")
+    text = out.decode("utf-8", errors="replace")
+    if code != 0:
+        last = [_printable(line) for line in err.decode("utf-8", errors="replace").strip().splitlines()]
+        raise InputError(f"the Python {python} exited {code}: {last[-1] if last else 'no output'}")
+    try:
+        data = json.loads(text)
+        dists = tuple((d[0], d[1], tuple(d[2])) for d in data["dists"])
+        ok = (isinstance(data["python"], str) and re.fullmatch(r"[0-9]+\.[0-9]+", data["python"])
+              and all(isinstance(x, str) for d in dists for x in (d[0], d[1], *d[2])))
+        unreadable = tuple(str(u) for u in data.get("unreadable", ()))
+        prefix = str(data.get("prefix", ""))
+    except (ValueError, KeyError, TypeError, IndexError, RecursionError):
+        ok = False
+    if not ok:
+        raise InputError(f"the Python {python} did not answer as a Python interpreter does")
+    return PythonEnvironment(data["python"], prefix, dists, unreadable)
 
 
 def host_os() -> str:
@@ -185,13 +343,13 @@ def inspect_machine(timeout: float = 5.0) -> Machine:
     driver = source = None
     override = os.environ.get(DRIVER_ENV)
     if override is not None:
-        if _DRIVER.match(override.strip()):
+        if _DRIVER.fullmatch(override.strip()):
             driver, source = override.strip(), DRIVER_ENV
         else:
-            notes.append(f"{DRIVER_ENV}={override!r} is not a driver version; ignored")
+            notes.append(f"{DRIVER_ENV}={_printable(override)!r} is not a driver version; ignored")
     if driver is None:
         text = _read("/sys/module/nvidia/version")
-        if text and _DRIVER.match(text.strip()):
+        if text and _DRIVER.fullmatch(text.strip()):
             driver, source = text.strip(), "/sys/module/nvidia/version"
     if driver is None:
         text = _read("/proc/driver/nvidia/version")
@@ -216,7 +374,7 @@ def inspect_machine(timeout: float = 5.0) -> Machine:
     rocm = glibc = release = None
     if os_name == "linux":
         text = _read(os.environ.get("ROCM_PATH", "/opt/rocm") + "/.info/version")
-        m = re.match(r"^(\d+\.\d+(\.\d+)?)", text.strip()) if text else None
+        m = re.match(r"^([0-9]+\.[0-9]+(\.[0-9]+)?)", text.strip()) if text else None
         rocm = m.group(1) if m else None
     if os_name in ("linux", "wsl2"):
         glibc = host_glibc()

@@ -48,6 +48,7 @@ SIMPLE_HTML = "application/vnd.pypi.simple.v1+html"
 # PEP 691 content negotiation: JSON preferred, either HTML form accepted.
 SIMPLE_ACCEPT = f"{SIMPLE_JSON}, {SIMPLE_HTML};q=0.2, text/html;q=0.01"
 RECORDING_FORMAT = "envsolve.recording/1"
+RECORDING_LIMIT = 512 * 1024 * 1024  # the most a recording may decompress to
 PAGE_LIMIT = 20 * 1024 * 1024  # the most a page or a .metadata file may be; more is refused
 TAIL = 256 * 1024  # how much of a wheel's end the range reader asks for first
 
@@ -426,8 +427,13 @@ class ReplaySource(Source):
     """Answers from a recording made by :class:`RecordingSource`."""
 
     def __init__(self, blob: bytes, origin: str = "recording"):
-        try:
-            data = json.loads(lzma.decompress(blob))
+        try:  # bounded: an xz bomb stops at the limit instead of filling memory
+            inflate = lzma.LZMADecompressor()
+            text = inflate.decompress(blob, max_length=RECORDING_LIMIT)
+            if not inflate.eof:
+                raise SyncError(f"{origin}: not an envsolve recording (truncated, or more than "
+                                f"{RECORDING_LIMIT // (1024 * 1024)} MiB decompressed)")
+            data = json.loads(text)
         except (lzma.LZMAError, ValueError, RecursionError) as exc:
             raise SyncError(f"{origin}: not an envsolve recording ({exc})") from None
         if not isinstance(data, dict) or data.get("format") != RECORDING_FORMAT:
@@ -481,11 +487,38 @@ def _python_rank(filename: str) -> tuple:
 
 
 def _parse_simple(project: str, text: str) -> dict:
+    """A PEP 691 project page, every field envsolve reads checked for its type (a page, or a
+    recording of one, may hold anything): a :class:`SyncError` names the file entry and field."""
     try:
         page = json.loads(text)
         files = page["files"]
-    except (ValueError, KeyError, TypeError) as exc:
+    except (ValueError, KeyError, TypeError, RecursionError) as exc:
         raise SyncError(f"PyPI page of {project} is not PEP 691 JSON ({exc})") from None
+    if not isinstance(page, dict) or not isinstance(files, list):
+        raise SyncError(f"PyPI page of {project}: 'files' is not a list")
+    for i, f in enumerate(files):
+        where = f"PyPI page of {project}: files[{i}]"
+        if not isinstance(f, dict):
+            raise SyncError(f"{where} is not an object")
+        for key in ("filename", "url"):
+            if not isinstance(f.get(key), str) or not f[key]:
+                raise SyncError(f"{where}.{key} is missing or not text")
+        hashes = f.get("hashes", {})
+        if not isinstance(hashes, dict) or not all(isinstance(v, str) for v in hashes.values()):
+            raise SyncError(f"{where}.hashes is not an object of text")
+        if "sha256" in hashes and not re.fullmatch(r"[0-9a-fA-F]{64}", hashes["sha256"]):
+            raise SyncError(f"{where}.hashes.sha256 is not a sha256")
+        if f.get("requires-python") is not None and not isinstance(f["requires-python"], str):
+            raise SyncError(f"{where}.requires-python is not text")
+        if not isinstance(f.get("yanked", False), (bool, str)):
+            raise SyncError(f"{where}.yanked is neither true/false nor a reason")
+        size = f.get("size")
+        if size is not None and (not isinstance(size, int) or isinstance(size, bool) or size < 0):
+            raise SyncError(f"{where}.size is not a byte count")
+        for key in ("core-metadata", "dist-info-metadata", "data-dist-info-metadata"):
+            value = f.get(key)
+            if value is not None and not isinstance(value, (bool, dict)):
+                raise SyncError(f"{where}.{key} is neither true/false nor a table of hashes")
     return page | {"files": files}
 
 

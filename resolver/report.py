@@ -29,6 +29,7 @@ def _request(r: Request) -> dict[str, Any]:
         "rocm": r.rocm,
         "strict": r.strict,
         "project": [{"requirement": p.text, "origin": p.origin} for p in r.project],
+        "project_args": list(r.project_args),
         "project_files": {path: digest for path, digest in r.project_files},
     }
 

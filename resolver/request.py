@@ -20,10 +20,12 @@ from .errors import UsageError
 from .rules.platform import arches, check_accelerator, check_arch, normalise_arch, resolve_os
 from .rules.target import GpuTarget, Request, StackItem, Target
 
-_DRIVER = re.compile(r"^\d{2,4}(\.\d{1,3}){1,2}$")
-_PYTHON = re.compile(r"^3\.\d{1,2}$")
-_GLIBC = re.compile(r"^2\.\d{1,2}$")
-_CUDA_PIN = re.compile(r"^\d{1,2}(\.\d{1,2})?$")
+# Versions are ASCII digits only: \d would accept "５５０" (and int() would read it).
+_DRIVER = re.compile(r"[0-9]{2,4}(\.[0-9]{1,3}){1,2}")
+_PYTHON = re.compile(r"3\.[0-9]{1,2}")
+_CUDA_PIN = re.compile(r"[0-9]{1,2}(\.[0-9]{1,2})?")
+_ROCM = re.compile(r"[0-9]{1,2}\.[0-9]{1,2}(\.[0-9]{1,3})?")
+_GLIBC = re.compile(r"2\.[0-9]{1,2}")
 _STACK_ITEM = re.compile(r"^\s*([A-Za-z][A-Za-z0-9._-]*)\s*(.*?)\s*$")
 
 __all__ = ["GpuTarget", "Request", "StackItem", "Target", "UsageError"]
@@ -31,31 +33,39 @@ __all__ = ["GpuTarget", "Request", "StackItem", "Target", "UsageError"]
 
 def parse_driver(text: str) -> str:
     text = text.strip()
-    if not _DRIVER.match(text):
+    if not _DRIVER.fullmatch(text):
         raise UsageError(f"driver {text!r} is not a version like 550.54.15 or 572.60")
     return text
 
 
 def parse_python(text: str) -> str:
     text = text.strip()
-    if not _PYTHON.match(text):
+    if not _PYTHON.fullmatch(text):
         raise UsageError(f"Python {text!r} is not a version like 3.12")
     return text
 
 
 def parse_glibc(text: str) -> str:
     text = text.strip()
-    if not _GLIBC.match(text):
+    if not _GLIBC.fullmatch(text):
         raise UsageError(f"glibc {text!r} is not a version like 2.28 (`ldd --version` prints it)")
     return text
 
 
 def parse_cuda_pin(text: str) -> str:
     text = text.strip().lower().removeprefix("cu")
-    if re.fullmatch(r"\d{3}", text):  # cu128 -> 12.8
+    if re.fullmatch(r"[0-9]{3}", text):  # cu128 -> 12.8
         text = f"{text[:2]}.{text[2:]}"
-    if not _CUDA_PIN.match(text):
+    if not _CUDA_PIN.fullmatch(text):
         raise UsageError(f"CUDA {text!r} is not a version like 12 or 12.8")
+    return text
+
+
+def parse_rocm(text: str) -> str:
+    """``--rocm`` with a value: a ROCm version like 6.4 (or "any", which --rocm alone means)."""
+    text = text.strip()
+    if text != "any" and not _ROCM.fullmatch(text):
+        raise UsageError(f"ROCm {text!r} is not a version like 6.4")
     return text
 
 
@@ -72,6 +82,10 @@ def parse_item(text: str) -> tuple[str, SpecifierSet]:
 
 def parse_stack(cat: Catalog, text: str) -> tuple[StackItem, ...]:
     """``tensorflow+pytorch``, ``pytorch==2.5.*``, ``jax>=0.6+torch`` -> stack items."""
+    from .inputs import CONTROL
+
+    if CONTROL.search(text):
+        raise UsageError(f"stack {text!r}: control characters and line breaks are not allowed")
     items: list[StackItem] = []
     seen: set[str] = set()
     for part in _split_stack(text):
@@ -123,7 +137,7 @@ def lookup_gpu(cat: Catalog, text: str) -> GpuTarget:
     for gpu in cat.gpus:
         if folded == gpu.name.casefold() or folded in (a.casefold() for a in gpu.aliases):
             return GpuTarget(gpu.name, gpu.compute_capability)
-    m = re.fullmatch(r"(?:sm_?|compute_)?(\d{1,2})\.?(\d)", folded)
+    m = re.fullmatch(r"(?:sm_?|compute_)?([0-9]{1,2})\.?([0-9])", folded)
     if m and (folded.startswith(("sm", "compute")) or "." in folded):
         cc = f"{int(m.group(1))}.{m.group(2)}"
         known = _by_cc(cat, cc)
@@ -233,6 +247,7 @@ def build_request(cat: Catalog, stack: str, *, accelerator: str | None = None, r
     driver = parse_driver(driver) if driver is not None else None
     cuda = parse_cuda_pin(cuda) if cuda is not None else None
     if rocm is not None:
+        rocm = parse_rocm(rocm)
         if accelerator is not None:
             raise UsageError("--rocm cannot be combined with --gpu or --cpu")
         accel = "rocm"

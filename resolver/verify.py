@@ -515,9 +515,11 @@ def verify(cat: Catalog, info: LockSetInfo, host: Host, installer: str = "uv", t
                 i += len(group)
                 continue
             if step.kind == "integrity":
-                findings, errors = check(cat, [info.path])
-                bad = [f"error {e}" for e in errors] + [str(f) for f in findings if f.severity == "error"]
-                notes += [str(f) for f in findings if f.severity != "error"]
+                report = check(cat, [info.path])
+                # A set that could not be written again (--fix) still installs as it is: said, not refused.
+                blocking = [f for f in report.findings if f.severity == "error" and f.kind != "unregenerable"]
+                bad = [f"error {e}" for e in report.errors] + [str(f) for f in blocking]
+                notes += [str(f) for f in report.findings if f not in blocking]
                 ok = not bad
                 output = "\n".join(bad) if bad else f"envsolve check: no errors ({len(info.files)} files match " \
                                                      "envsolve.json)"

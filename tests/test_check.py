@@ -81,7 +81,8 @@ def test_uv_style_output_with_two_cuda_majors(tmp_path, envsolve):
     result = envsolve("check", path)
     assert result.code == 1
     assert f"error {path}: two CUDA majors in one environment (CUDA 12: nvidia-cudnn-cu12==9.3.0.75, " \
-           "nvidia-nccl-cu12==2.27.7; CUDA 13: nvidia-cudnn-cu13==9.19.0.56, nvidia-nccl-cu13==2.28.9)" in result.out
+           "nvidia-nccl-cu12==2.27.7; CUDA 13: torch==2.11.0 (cu130), nvidia-cudnn-cu13==9.19.0.56)" in result.out
+    assert "(fix: envsolve tensorflow+pytorch --gpu (solve the stack together))" in result.out  # the real stack
 
 
 def test_shared_pins_that_disagree(tmp_path, envsolve):

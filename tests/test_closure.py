@@ -90,7 +90,8 @@ def test_an_unreachable_index_is_exit_3(tmp_path, envsolve, fake_uv):
     fake_uv("", returncode=2, stderr="error: Failed to fetch: `https://pypi.org/simple/torch/`\n  Caused by: dns error")
     result = envsolve(*ARGS, "--out", tmp_path)
     assert result.code == 3
-    assert result.err.startswith("error: no lock set written: cannot reach an index: error: Failed to fetch")
+    assert result.err == ("error: no lock set written: cannot reach https://pypi.org/simple (uv: dns error); check the "
+                          "network or proxy, or pass --offline for a stack-level lock set from the catalog\n")
     assert not any(tmp_path.iterdir())
 
 

@@ -15,7 +15,7 @@ PACKAGE = Path(__file__).parent.parent / "resolver"
 # Lowest first. A module may import from its own layer or a lower one, never a higher one.
 LAYERS = [
     ("foundation", {"resolver", "resolver.compat", "resolver.errors", "resolver.platforms", "resolver.strictyaml", "resolver.writer",
-                    "resolver.lockread", "resolver.schema", "resolver.fatbin", "resolver.progress"}),
+                    "resolver.lockread", "resolver.inputs", "resolver.schema", "resolver.fatbin", "resolver.progress"}),
     ("catalog", {"resolver.catalog"}),
     ("rules", {"resolver.rules"}),  # and every resolver.rules.* module
     ("solver", {"resolver.project", "resolver.request", "resolver.candidates", "resolver.provider", "resolver.solver", "resolver.probe",

@@ -222,8 +222,16 @@ def test_a_package_without_hashes_is_refused_unless_allowed(lockable, tmp_path, 
     allowed = envsolve(*args, *[f"--allow-unhashed={n}" for n in ("torch", "torchvision", "nvidia-cudnn-cu11", "nvidia-nccl-cu11")])
     assert allowed.code == 0, allowed
     folder = tmp_path / "out" / "pytorch-cuda-linux-x86_64-py312"
-    assert "WITHOUT HASHES (--allow-unhashed): nvidia-cudnn-cu11, nvidia-nccl-cu11, torch, torchvision" in (folder / "requirements.download-pytorch-org-whl-cu118.txt").read_text()
+    unhashed = (folder / "requirements.download-pytorch-org-whl-cu118.unhashed.txt").read_text()
+    assert "WITHOUT HASHES (--allow-unhashed): nvidia-cudnn-cu11, nvidia-nccl-cu11, torch, torchvision" in unhashed
+    assert "--hash" not in unhashed and "torch==2.4.1\n" in unhashed
     assert not list(folder.glob("pylock.*"))  # PEP 751 requires hashes
+    assert not (folder / "conda-lock.yml").exists()  # conda-lock records a url and sha256 per package: none, not empty
+    script = (folder / "install.sh").read_text()
+    # The unhashed files install in a separate, loudly labelled step without --require-hashes.
+    unhashed_lines = [line for line in script.splitlines() if ".unhashed.txt" in line]
+    assert unhashed_lines and all("--require-hashes" not in line for line in unhashed_lines)
+    assert "WARNING: installing %s WITHOUT hash checking" in script
 
 
 def test_windows_targets_get_a_powershell_installer(tmp_path, envsolve):

@@ -87,4 +87,4 @@ def test_detect_times_out_on_a_hanging_nvidia_smi(tmp_path, monkeypatch):
     monkeypatch.setenv("PATH", f"{tmp_path}{os.pathsep}{os.environ['PATH']}")
     monkeypatch.setattr(probe, "_read", lambda path: None)
     machine = probe.inspect_machine(timeout=0.5)
-    assert machine.gpus == () and "nvidia-smi did not answer within 0.5 s" in machine.notes
+    assert machine.gpus == () and "nvidia-smi did not answer within 0.5 s (killed)" in machine.notes

@@ -257,3 +257,47 @@ def package_glibc(cat: Catalog, name: str, version: str, platform: str, python: 
     project = cat.pypi.get(name)
     rel = project.releases.get(version) if project else None
     return wheels.glibc_need(rel.glibc if rel else None, platform, python)
+
+
+def identify(cat: Catalog, fw: Framework, release: Release, local: str | None, present: Sequence[str],
+             platform: str) -> Variant | None:
+    """Which catalogued build of ``release`` an installed (or locked) framework is, on ``platform``,
+    given the distributions ``present`` beside it (canonical names):
+
+    - a local version label names it (``2.8.0+cu128``, ``+cpu``);
+    - else a build whose plugin packages are all present (``jax`` with ``jax-cuda12-plugin``),
+      preferring one whose GPU libraries are present too (``cuda12`` over ``cuda12-local``);
+    - else a CUDA build selected by an extra (``tensorflow[and-cuda]``) when the GPU libraries that
+      extra adds are present: at least one, and all of them;
+    - else the plain PyPI build of the platform (CPU builds first when several are offered).
+
+    None when the build cannot be told. CUDA-ness is never inferred from an empty requirement list."""
+    from .libraries import is_library
+
+    have = set(present)
+    if local:
+        return labelled_variant(release, local, platform)
+    on_pypi = [v for v in release.variants if v.index == "pypi" and platform in v.pypi_default]
+
+    def libraries(v: Variant) -> list[str]:
+        base = {r.name for r in requires(cat, fw, release, v._replace(extra=None), platform)}
+        return [r.name for r in requires(cat, fw, release, v, platform) if is_library(r.name) and r.name not in base]
+
+    plugged = [v for v in on_pypi if v.packages and all(_dist_name(p) in have for p in v.packages)]
+    if plugged:
+        return max(plugged, key=lambda v: (bool(libraries(v)) and all(n in have for n in libraries(v)), v.cuda or ""))
+    for v in on_pypi:
+        if v.extra and not v.packages and v.accelerator == "cuda":
+            libs = libraries(v)
+            if libs and all(n in have for n in libs):
+                return v
+    plain = [v for v in on_pypi if not v.extra and not v.packages]
+    return min(plain, key=lambda v: v.accelerator != "cpu") if plain else None
+
+
+def _dist_name(requirement: str) -> str:
+    """The canonical distribution name of a ``name==version`` text (no PEP 508 parser needed)."""
+    import re
+
+    m = re.match(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)", requirement)
+    return re.sub(r"[-_.]+", "-", m.group(1) if m else requirement).lower()
