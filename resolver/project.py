@@ -2,8 +2,8 @@
 PATH`` (a ``pyproject.toml``), read into :class:`~resolver.rules.requirements.ProjectRequirement`
 values that remember where each came from.
 
-Reading is bounded and never executes anything: only regular files (no links, devices or FIFOs)
-under the current folder or beside the file that includes them, at most :data:`MAX_BYTES` each,
+Reading is bounded and never executes anything: only regular files (no devices or FIFOs, no link
+leading out of the project) under the current folder or beside the file named, at most :data:`MAX_BYTES` each,
 ``-r`` includes at most :data:`MAX_DEPTH` deep. Every mistake is a :class:`ProjectError` naming the
 file and line. Options pip knows in requirement files (``--index-url``, ``-c`` ...) are refused with
 a reason: a project's requirements name packages; indexes are envsolve's to choose.
@@ -14,7 +14,6 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-import stat
 from collections.abc import Iterable
 from pathlib import Path
 from typing import NamedTuple
@@ -22,6 +21,7 @@ from typing import NamedTuple
 from packaging.requirements import InvalidRequirement, Requirement
 
 from .errors import InputError
+from .inputs import UnsafeInput, read_bytes
 from .rules.requirements import ProjectRequirement
 
 MAX_BYTES = 1024 * 1024
@@ -71,22 +71,12 @@ def read(with_reqs: Iterable[str] = (), requirement_files: Iterable[str] = (), p
 
 
 def _read_text(path: Path, root: Path) -> str:
-    """A regular file's text, inside ``root``, bounded; ProjectError otherwise."""
+    """A regular file's text, inside ``root`` (links may not lead out of it), bounded
+    (:mod:`resolver.inputs`); ProjectError otherwise."""
     try:
-        info = os.lstat(path)
-    except OSError as exc:
-        raise ProjectError(f"{path}: cannot read: {exc.strerror}") from None
-    if not stat.S_ISREG(info.st_mode):
-        raise ProjectError(f"{path}: not a regular file (links, folders and devices are not read)")
-    if info.st_size > MAX_BYTES:
-        raise ProjectError(f"{path}: larger than {MAX_BYTES // 1024} KiB; refusing")
-    resolved = path.resolve()
-    if not resolved.is_relative_to(root.resolve()):
-        raise ProjectError(f"{path}: outside {root} (only files inside the project are read)")
-    try:
-        data = resolved.read_bytes()
-    except OSError as exc:
-        raise ProjectError(f"{path}: cannot read: {exc.strerror}") from None
+        data = read_bytes(path, MAX_BYTES, tree=root)
+    except UnsafeInput as exc:
+        raise ProjectError(str(exc)) from None
     try:
         return data.decode("utf-8").removeprefix("\ufeff")
     except UnicodeDecodeError:

@@ -48,7 +48,7 @@ def test_pyproject_dependencies_extras_and_dependency_groups(in_fixtures):
     ("torch @ https://example.org/torch.whl\n", "bad.in:1: torch @ https://example.org/torch.whl: direct URLs are "
      "not supported"),
     ("-r bad.in\n", "bad.in: included twice (a -r cycle)"),
-    ("-r ../../../../../../etc/passwd\n", "outside"),
+    ("-r ../../../../../../etc/passwd\n", "leading out of"),
 ])
 def test_bad_requirement_files_name_the_file_and_line(tmp_path, monkeypatch, text, message):
     monkeypatch.chdir(tmp_path)
@@ -59,16 +59,22 @@ def test_bad_requirement_files_name_the_file_and_line(tmp_path, monkeypatch, tex
 
 
 def test_only_regular_bounded_files_are_read(tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
-    (tmp_path / "real.in").write_text("numpy\n")
-    os.symlink(tmp_path / "real.in", tmp_path / "link.in")
+    outside = tmp_path / "outside.in"
+    outside.write_text("numpy\n")
+    (tmp_path / "project").mkdir()
+    monkeypatch.chdir(tmp_path / "project")
+    os.symlink(outside, "link.in")
+    (tmp_path / "project" / "main.in").write_text("-r link.in\n")
+    with pytest.raises(ProjectError, match="a symbolic link leading out of"):
+        project.read(requirement_files=["main.in"])
+    os.mkfifo("fifo.in")
     with pytest.raises(ProjectError, match="not a regular file"):
-        project.read(requirement_files=["link.in"])
-    (tmp_path / "big.in").write_text("numpy\n" * 200_000)
-    with pytest.raises(ProjectError, match="larger than"):
+        project.read(requirement_files=["fifo.in"])
+    (tmp_path / "project" / "big.in").write_text("numpy\n" * 200_000)
+    with pytest.raises(ProjectError, match="more than the 1 MiB envsolve reads"):
         project.read(requirement_files=["big.in"])
     with pytest.raises(ProjectError, match="no dependency group 'nope'"):
-        (tmp_path / "pyproject.toml").write_text('[project]\nname = "x"\nversion = "1"\n')
+        (tmp_path / "project" / "pyproject.toml").write_text('[project]\nname = "x"\nversion = "1"\n')
         project.read(project=".", groups=["nope"])
 
 
@@ -125,6 +131,9 @@ def test_the_lock_set_records_the_project_and_goes_stale_when_it_changes(tmp_pat
     (tmp_path / "requirements.in").write_text("numpy<1.25\n")
     stale = envsolve("check", "lockfiles")
     assert stale.code == 1 and "made with an earlier requirements.in (it changed since)" in stale.out
+    assert envsolve("check", "lockfiles", "--fix").code == 0  # rebuilt from the manifest, with the file as it is now
+    fixed = json.loads((folder / "envsolve.json").read_text())
+    assert fixed["request"]["project"] == [{"requirement": "numpy<1.25", "origin": "requirements.in:1"}]
 
 
 @pytest.mark.online
