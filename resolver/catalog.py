@@ -202,6 +202,17 @@ class GlibcFloor(NamedTuple):
     note: str | None = None
 
 
+class CudaPackages(NamedTuple):
+    """Packages besides the nvidia-* libraries that carry one CUDA major, and what collides between
+    majors (cuda.yaml ``cuda_packages``)."""
+
+    placeholders: tuple[tuple[str, str], ...]  # (name pattern, versions) of placeholder wheels (no libraries)
+    labels: tuple[str, ...]  # local-label patterns, one group = the CUDA digits (cu128 -> 128)
+    names: tuple[tuple[str, str | None], ...]  # (name pattern, major); None: the group is the major
+    versions: tuple[tuple[str, str, str], ...]  # (name, version specifier, major)
+    collisions: tuple[tuple[str, tuple[str, ...]], ...]  # (family, files both majors' wheels install)
+
+
 class CudnnSupport(NamedTuple):
     """The GPUs a cuDNN release line supports for some CUDA majors (cuda.yaml ``cudnn``)."""
 
@@ -308,6 +319,7 @@ class Catalog(NamedTuple):
     indexed: dict[tuple[str, str], PypiProject]  # (index URL, project) -> builds harvested from that index
     measured: dict[tuple[str, str, str, str], KernelList]  # (project, version, label, platform) -> kernels
     cudnn_support: tuple[CudnnSupport, ...]
+    cuda_packages: CudaPackages
     libraries: dict[str, Library]
     markers: dict[str, dict[str, int]]  # marker text -> {extra: bitmask of (platform, python)} where it holds
     lines: dict[str, dict[tuple, int]] | None = None  # file -> path -> line; only when not cached
@@ -729,12 +741,19 @@ class _Builder:
                     continue  # the libraries' own fatbins win over the flags they were built with
                 measured[build] = KernelList(
                     (b["platform"],), tuple(b["sass"]), tuple(b["ptx"]), (wheel["url"],), b["method"], b.get("note"))
+        cp = cuda.get("cuda_packages") or {}
+        cuda_packages = CudaPackages(
+            tuple((e["pattern"], e["versions"]) for e in cp.get("placeholders", ())),
+            tuple(e["pattern"] for e in cp.get("labels", ())),
+            tuple((e["pattern"], e.get("major")) for e in cp.get("names", ())),
+            tuple((canonicalize_name(e["name"]), e["versions"], e["major"]) for e in cp.get("versions", ())),
+            tuple((e["family"], tuple(e["files"])) for e in cp.get("collisions", ())))
         cudnn_support = tuple(CudnnSupport(c["versions"], tuple(c["cuda_majors"]), c["min_compute_capability"],
                                            _src(c, ids=_ids(cuda)), c.get("note")) for c in cuda.get("cudnn", []))
 
         return Catalog(root, key, files, toolkits, majors, naming, architectures, known_pythons, matrix, tuple(gpus),
                        oses, distributions, windows_editions, legacy, support, frameworks, LazyProjects.of(pypi), indexed, measured,
-                       cudnn_support, libraries, self.marker_table(known_pythons), self.lines)
+                       cudnn_support, cuda_packages, libraries, self.marker_table(known_pythons), self.lines)
 
     def _project(self, file: str, pdata: dict[str, Any]) -> PypiProject:
         """The releases of one project's generated file (from PyPI or from a framework index)."""

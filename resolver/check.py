@@ -29,11 +29,15 @@ from .rules import builds, driver, kernels
 from .rules.glibc import Need
 from .rules.glibc import fits as glibc_fits
 from .rules.glibc import key as glibc_key
-from .rules.libraries import cuda_majors, is_library
+from .rules.libraries import collisions, cuda_majors, is_library
 from .rules.platform import driver_family, platform_of
 from .rules.target import GpuTarget, Request, Target
 
-LOCKFILE_NAMES = ("requirements*.txt", "pylock*.toml", "conda-lock.yml", "envsolve.json")
+# What a folder run (and the pre-commit hook's `files:` pattern, .pre-commit-hooks.yaml) reads by
+# name; other *.txt files are read when their content is requirements (:func:`looks_like_requirements`).
+LOCKFILE_NAMES = ("*requirements*.txt", "*requirements*.in", "*constraints*.txt", "pylock*.toml", "uv.lock",
+                  "*conda-lock.yml", "*conda-lock.yaml", "envsolve.json")
+MAX_INCLUDE_DEPTH = 8
 _DRIVER = re.compile(r"^[0-9]{2,4}(\.[0-9]{1,3}){1,2}$")
 _VCS = ("git+", "hg+", "svn+", "bzr+")
 
@@ -96,8 +100,10 @@ def collect(paths: Iterable[Path]) -> list[Lockfile]:
             for root, dirs, files in os.walk(path, followlinks=False):
                 dirs[:] = sorted(d for d in dirs if not d.startswith("."))
                 for name in sorted(files):
-                    if any(fnmatch.fnmatchcase(name, pattern) for pattern in LOCKFILE_NAMES):
-                        found.setdefault(str(Path(root) / name), Lockfile(Path(root) / name, tree))
+                    here = Path(root) / name
+                    if any(fnmatch.fnmatchcase(name, pattern) for pattern in LOCKFILE_NAMES) or \
+                            (name.endswith(".txt") and looks_like_requirements(here, tree)):
+                        found.setdefault(str(here), Lockfile(here, tree))
         else:
             found.setdefault(str(path), Lockfile(path, tree))
     for item in list(found.values()):
@@ -107,16 +113,66 @@ def collect(paths: Iterable[Path]) -> list[Lockfile]:
     return [found[k] for k in sorted(found)]
 
 
+_REQUIREMENT_LINE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*(\[[^\]]*\])?\s*(===?|>=|<=|~=|!=|<|>|@)")
+_OPTION_LINE = re.compile(r"^--?(index-url|extra-index-url|find-links|hash|requirement|constraint|[ircef])\b")
+
+
+def looks_like_requirements(path: Path, tree: Path) -> bool:
+    """Is this ``.txt`` file pip requirements by its content (``cuda12-pins.txt``)? At least two
+    pinned or option lines, and four in five of its non-comment lines pip-like. Reads 64 KiB at most."""
+    try:
+        head = read_bytes(path, MAX_LOCKFILE, tree=tree)[: 64 * 1024].decode("utf-8", errors="replace")
+    except UnsafeInput:
+        return False
+    lines = [ln.strip() for ln in head.splitlines() if ln.strip() and not ln.lstrip().startswith("#")]
+    good = [ln for ln in lines if _REQUIREMENT_LINE.match(ln) or _OPTION_LINE.match(ln) or ln.startswith("--hash")]
+    return len(good) >= 2 and len(good) * 5 >= len(lines) * 4
+
+
+def _includes(f: LockedFile, tree: Path) -> list[tuple[str, Path, int]]:
+    """The files a requirements file includes (``-r``, ``-c``), as pip finds them: relative to the
+    including file's folder."""
+    if f.kind not in ("requirements", "requirements-in", "constraints"):
+        return []
+    return [(option, Path(f.path).parent / value, line) for option, value, line in f.options
+            if option in ("-r", "--requirement", "-c", "--constraint") and value and not _URL_VALUE.match(value)]
+
+
+_URL_VALUE = re.compile(r"^[a-z][a-z0-9+.-]*://")
+
+
 def check(cat: Catalog, paths: Iterable[Path], fleet: Fleet | None = None) -> Report:
     findings: list[CheckFinding] = []
     errors: list[LockParseError] = []
     files = collect(paths)
     read_files: dict[str, LockedFile] = {}
-    for item in files:
+    # -r/-c includes are followed (inside the tree, a few levels deep) and checked as files of their
+    # own; a -r include's packages join the including file's environment for the compatibility rules.
+    queue = [(item, 0) for item in files]
+    included: dict[str, list[str]] = {}
+    missing: list[CheckFinding] = []
+    while queue:
+        item, depth = queue.pop(0)
+        if str(item.path) in read_files:
+            continue
         try:
-            read_files[str(item.path)] = read(item.path, item.tree)
+            locked = read(item.path, item.tree)
         except LockParseError as exc:
             errors.append(exc)
+            continue
+        read_files[str(item.path)] = locked
+        for option, target, line in _includes(locked, item.tree):
+            if not os.path.lexists(target) or depth >= MAX_INCLUDE_DEPTH:
+                why = "not found" if not os.path.lexists(target) else f"included more than {MAX_INCLUDE_DEPTH} deep"
+                missing.append(CheckFinding("warning", locked.path, line, f"{option} {target.name}: {why}; its "
+                                            "packages were not checked", kind="include"))
+                continue
+            if option in ("-r", "--requirement"):
+                included.setdefault(str(item.path), []).append(str(target))
+            if str(target) not in read_files:
+                files.append(Lockfile(target, item.tree))
+                queue.append((Lockfile(target, item.tree), depth + 1))
+    findings += missing
     # Files of an envsolve set meet the fleet through their set (its recorded floors and GPU
     # support cover the whole environment): one verdict, not one per file.
     members = {str(Path(name).parent / listed) for name, f in read_files.items() if f.kind == "envsolve"
@@ -128,10 +184,31 @@ def check(cat: Catalog, paths: Iterable[Path], fleet: Fleet | None = None) -> Re
             errors += unreadable
         else:
             findings += _integrity(locked)
-            findings += _compatibility(cat, locked, None if name in members else fleet)
+            environment = _with_includes(locked, included, read_files)
+            findings += _compatibility(cat, environment, None if name in members else fleet)
         if fleet is not None and fleet.glibc is not None and name not in members:
             findings += _glibc(cat, locked, fleet)
-    return Report(findings, errors, [str(item.path) for item in files])
+    return Report(findings, errors, sorted({str(item.path) for item in files}))
+
+
+def _with_includes(f: LockedFile, included: Mapping[str, list[str]], read_files: Mapping[str, LockedFile]) -> LockedFile:
+    """``f`` with the packages of the files it ``-r``-includes (and theirs), each pin keeping the file
+    it is in: one environment for the compatibility rules. Options stay the including file's own,
+    but the indexes the included files name serve the environment too."""
+    pins = list(f.pins)
+    options = list(f.options)
+    seen, todo = {f.path}, list(included.get(f.path, ()))
+    while todo:
+        name = todo.pop(0)
+        other = read_files.get(name)
+        if other is None or name in seen:
+            continue
+        seen.add(name)
+        pins += [p._replace(file=other.path) for p in other.pins]
+        options += [o for o in other.options if o[0] in ("--index-url", "-i", "--extra-index-url", "--find-links",
+                                                           "-f", "--index")]
+        todo += included.get(name, [])
+    return f._replace(pins=tuple(pins), options=tuple(options)) if len(seen) > 1 else f
 
 
 # ---- integrity: where packages come from, and whether they are pinned and hashed ----------------
@@ -140,51 +217,72 @@ def _remote(value: str) -> bool:
     return value.startswith(_VCS) or "://" in value and not value.startswith("file:")
 
 
+_COMMIT = re.compile(r"@[0-9a-f]{40}(#|$)")
+
+
 def _integrity(f: LockedFile) -> list[CheckFinding]:
-    out = []
+    out = [CheckFinding(p.severity, f.path, p.line, p.message, kind=p.kind) for p in f.problems]
+    invalid = {p.line for p in f.problems if p.kind == "invalid"}  # said once there, not again as a missing hash
     for option, value, line in f.options:
         if option == "--extra-index-url":
             out.append(CheckFinding("error", f.path, line, "--extra-index-url lets any index serve any package "
-                                    "(dependency confusion); give each index its own requirements file"))
+                                    "(dependency confusion); give each index its own requirements file",
+                                    kind="extra-index"))
         elif option in ("-f", "--find-links"):
             severity = "error" if _remote(value) else "warning"
             out.append(CheckFinding(severity, f.path, line, f"--find-links {value} adds a second source for every "
-                                    "package besides the index (dependency confusion)"))
+                                    "package besides the index (dependency confusion)", kind="find-links"))
         elif option == "--trusted-host":
-            out.append(CheckFinding("error", f.path, line, f"--trusted-host {value} turns off TLS checks"))
+            out.append(CheckFinding("error", f.path, line, f"--trusted-host {value} turns off TLS checks",
+                                    kind="trusted-host"))
         elif option in ("-e", "--editable") and _remote(value):
             out.append(CheckFinding("error", f.path, line, f"{option} {value}: an editable checkout of a remote "
-                                    "repository is an unverified source (no hash can pin it)"))
-        elif option == "--vcs":
-            out.append(CheckFinding("error", f.path, line or None, f"{value}: a version-control checkout is an "
-                                    "unverified source (no hash can pin it)"))
-        elif option in ("-r", "--requirement", "-c", "--constraint"):
-            out.append(CheckFinding("warning", f.path, line, f"{option} {value}: included files are not checked here; "
-                                    "name them too"))
+                                    "repository is an unverified source (no hash can pin it)", kind="remote-editable"))
         if value.startswith("http://"):
-            out.append(CheckFinding("error", f.path, line or None, f"{option} {value}: plain http; use https"))
+            out.append(CheckFinding("error", f.path, line or None, f"{option} {value}: plain http; use https",
+                                    kind="plain-http"))
     if f.unsafe_strategy:
         out.append(CheckFinding("error", f.path, None, "index strategy unsafe-best-match mixes indexes "
-                                "(dependency confusion)"))
-    hashed = [p for p in f.pins if p.hashes]
+                                "(dependency confusion)", kind="unsafe-strategy"))
+    lock = f.kind in ("pylock", "uv-lock", "conda-lock")
+    hashed = lock or any(p.hashes for p in f.pins)  # a PEP 751 lock needs every hash; pip's hash mode, all or none
+    if f.kind in ("requirements", "constraints") and hashed:
+        for option, value, line in f.options:
+            if option in ("-e", "--editable"):
+                out.append(CheckFinding("error", f.path, line, f"{option} {value} in a file with hashes: pip's "
+                                        "hash-checking mode refuses editable requirements (nothing to hash)",
+                                        kind="unhashed"))
     for p in f.pins:
         if p.url and p.url.startswith(_VCS):
-            out.append(CheckFinding("error", f.path, p.line, f"{p.name} @ {p.url}: a version-control checkout is "
-                                    "an unverified source (no hash can pin it)"))
-        elif p.url and _remote(p.url) and not p.hashes and f.kind == "requirements":
+            if _COMMIT.search(p.url):
+                out.append(CheckFinding("warning", f.path, p.line, f"{p.name} @ {p.url}: a version-control checkout, "
+                                        "pinned by its commit but not hash-checked", kind="vcs"))
+            else:
+                out.append(CheckFinding("error", f.path, p.line, f"{p.name} @ {p.url}: a version-control checkout "
+                                        "with no commit floats (no commit or hash pins it)", kind="floating-vcs"))
+            continue
+        if p.local:
+            if f.kind in ("requirements", "constraints") and hashed:
+                out.append(CheckFinding("error", f.path, p.line, f"{p.name}: a local path in a file with hashes: "
+                                        "pip's hash-checking mode refuses it (nothing to hash)", kind="unhashed"))
+            continue
+        if p.url and _remote(p.url) and not p.hashes and f.kind in ("requirements", "constraints"):
             out.append(CheckFinding("error", f.path, p.line, f"{p.name} @ {p.url}: a direct URL without a hash is "
-                                    "an unverified source"))
-        if p.version is None and not p.url:
-            out.append(CheckFinding("error", f.path, p.line, f"{p.name} is not pinned with =="))
-        if hashed and not p.hashes:
-            out.append(CheckFinding("error", f.path, p.line, f"{p.name} has no hash while others do (pip's hash-checking "
-                                    "mode refuses the whole file)"))
+                                    "an unverified source", kind="direct-url-unhashed"))
+        if p.version is None and not p.url and f.kind != "requirements-in":
+            out.append(CheckFinding("error", f.path, p.line, f"{p.name} is not pinned with ==", kind="unpinned"))
+        if hashed and not p.hashes and f.kind != "requirements-in" and p.line not in invalid:
+            why = ("PEP 751 needs a hash for every artifact" if f.kind == "pylock" else
+                   "uv.lock records none for it" if f.kind == "uv-lock" else
+                   "conda-lock records none for it" if f.kind == "conda-lock" else
+                   "others have one: pip's hash-checking mode refuses the whole file")
+            out.append(CheckFinding("error", f.path, p.line, f"{p.name} has no hash ({why})", kind="unhashed"))
         weak = [h for h in p.hashes if not h.startswith("sha256:")]
         if weak:
             out.append(CheckFinding("error", f.path, p.line, f"{p.name}: {weak[0].split(':')[0]} is not accepted as proof; "
-                                    "use sha256"))
+                                    "use sha256", kind="weak-hash"))
         if p.url and p.url.startswith("http://"):
-            out.append(CheckFinding("error", f.path, p.line, f"{p.name} comes from a plain-http URL"))
+            out.append(CheckFinding("error", f.path, p.line, f"{p.name} comes from a plain-http URL", kind="plain-http"))
     return out
 
 
@@ -205,66 +303,148 @@ def _platform(f: LockedFile, fleet: Fleet | None) -> str:
     return "linux-x86_64"
 
 
+def _where(f: LockedFile, pin: Pin) -> tuple[str, int | None]:
+    return (pin.file, pin.line) if pin.file else (f.path, pin.line)
+
+
+def _sources(f: LockedFile) -> tuple[list[str], list[str], list[str]]:
+    """The file's package sources: (--index-url, --extra-index-url, --find-links), PyPI as the
+    default index of a requirements file that names none."""
+    main = [v.rstrip("/") for o, v, _ in f.options if o in ("--index-url", "-i", "--index")]
+    extra = [v.rstrip("/") for o, v, _ in f.options if o == "--extra-index-url"]
+    links = [v.rstrip("/") for o, v, _ in f.options if o in ("--find-links", "-f")]
+    if f.kind in ("requirements", "requirements-in", "constraints") and not main:
+        main = [PYPI_INDEX.rstrip("/")]
+    return main, extra, links
+
+
 def _compatibility(cat: Catalog, f: LockedFile, fleet: Fleet | None) -> list[CheckFinding]:
     out = []
     pins = {p.name: p for p in f.pins}
     platform = _platform(f, fleet)
     python = f.python or "3.12"
-    indexes = [value.rstrip("/") for option, value, _ in f.options if option in ("--index-url", "-i", "--index")]
-    if f.kind == "requirements" and not indexes:
-        indexes = [PYPI_INDEX]
+    main, extra, links = _sources(f)
+    served = {u for u in main + extra} | {p.index.rstrip("/") for p in f.pins if p.index}
+    others = [u for u in main + extra + links if u != PYPI_INDEX.rstrip("/")] + [p.index for p in f.pins if p.index]
     found: list[_Build] = []
     for fw in cat.frameworks.values():
         pin = pins.get(fw.distribution)
         if pin is None or pin.version is None:
             continue
+        file, line = _where(f, pin)
         try:
             version = Version(pin.version)
         except InvalidVersion:
             continue
         release = fw.release(version.public)
         if release is None:
-            out.append(CheckFinding("warning", f.path, pin.line, f"{fw.distribution} {pin.version} is not in the catalog; "
-                                    "not checked", "envsolve catalog sync"))
+            out.append(CheckFinding("warning", file, line, f"{fw.distribution} {pin.version} is not in the catalog; "
+                                    "not checked", "envsolve catalog sync", kind="not-in-catalog"))
             continue
         if release.broken:
-            out.append(CheckFinding("error", f.path, pin.line, f"{fw.distribution} {release.version} is marked broken: "
-                                    f"{release.broken}"))
+            out.append(CheckFinding("error", file, line, f"{fw.distribution} {release.version} is marked broken: "
+                                    f"{release.broken}", kind="broken"))
         variant = builds.identify(cat, fw, release, version.local, list(pins), platform)
+        if not version.local:  # an unlabelled pin under a framework index is that index's build (torch==2.4.1 from /cu118)
+            variant = _indexed_build(release, served, platform) or variant
+        if variant is not None and f.kind in ("requirements", "requirements-in"):
+            out += _index_rule(cat, f, fw, release, variant, pin, version, served, others)
         if variant is None:
             continue
         found.append(_Build(fw, release, variant, pin))
-        if version.local and variant.index != "pypi" and indexes and variant.index.rstrip("/") not in indexes:
-            out.append(CheckFinding("error", f.path, pin.line, f"{fw.distribution} {pin.version} is not on "
-                                    f"{', '.join(indexes)}: the {variant.name} build comes only from {variant.index}",
-                                    f"a requirements file of its own with --index-url {variant.index}"))
         if variant.broken:
-            out.append(CheckFinding("error", f.path, pin.line, f"{fw.distribution} {pin.version} ({variant.name}) is marked "
-                                    f"broken: {variant.broken}"))
+            out.append(CheckFinding("error", file, line, f"{fw.distribution} {pin.version} ({variant.name}) is marked "
+                                    f"broken: {variant.broken}", kind="broken"))
         for req in builds.requires(cat, fw, release, variant, platform, python):
             if not is_library(req.name) or req.name not in pins:
                 continue
             have = pins[req.name].version
             if have and str(req.specifier) and not req.specifier.contains(have, prereleases=True):
-                out.append(CheckFinding("error", f.path, pins[req.name].line,
+                lib_file, lib_line = _where(f, pins[req.name])
+                out.append(CheckFinding("error", lib_file, lib_line,
                                         f"{fw.distribution} {release.version} ({variant.name}) needs {req}, the lock has "
-                                        f"{req.name}=={have}"))
-    # One CUDA major: the GPU-library wheels' majors, and each framework build's own CUDA.
-    majors = cuda_majors(cat, ((p.name, p.version) for p in f.pins))
+                                        f"{req.name}=={have}", kind="library-pin"))
+    # Local versions of other packages (xformers+cu118, torch-scatter+pt24cu121) come only from the
+    # index or link page that built them: PyPI publishes no local versions.
+    framework_names = {fw.distribution for fw in cat.frameworks.values()}
+    if f.kind in ("requirements", "requirements-in") and not others:  # a constraints file installs nothing
+        for p in f.pins:
+            if p.version and "+" in p.version and p.name not in framework_names and not p.url:
+                file, line = _where(f, p)
+                out.append(CheckFinding("error", file, line, f"{p.name}=={p.version}: a local version, and no index or "
+                                        "link page in this file serves it (PyPI publishes no local versions): pip "
+                                        "cannot install it", "name the index that builds it, in a file of its own",
+                                        kind="local-label-no-index"))
+    out += _one_major(cat, f, found)
+    if fleet is not None:
+        out += _fleet_of_builds(cat, f, found, fleet, platform)
+    return out
+
+
+def _one_major(cat: Catalog, f: LockedFile, found: list[_Build]) -> list[CheckFinding]:
+    """One CUDA major per environment: the packages that carry one (GPU libraries, cupy, onnxruntime-gpu,
+    local labels...) and each framework build's own CUDA. The finding says which files collide."""
+    framework_names = {b.fw.distribution for b in found}
+    majors = cuda_majors(cat, ((p.name, p.version) for p in f.pins if p.name not in framework_names))
     for b in found:
         if b.variant.accelerator == "cuda" and b.variant.cuda:
             majors.setdefault(b.variant.cuda.split(".")[0], []).insert(
                 0, f"{b.fw.distribution}=={b.pin.version} ({b.variant.name})")
-    if len(majors) > 1:
-        shown = "; ".join(f"CUDA {m}: {', '.join(v[:2])}" for m, v in sorted(majors.items()))
-        stack = "+".join(b.fw.name for b in found)
-        fix = (f"envsolve {stack} --gpu (solve the stack together)" if stack else
-               "keep the GPU libraries of one CUDA major")
-        out.append(CheckFinding("error", f.path, None, f"two CUDA majors in one environment ({shown}); their cuDNN/NCCL "
-                                "wheels install the same files", fix))
-    if fleet is not None:
-        out += _fleet_of_builds(cat, f, found, fleet, platform)
-    return out
+    if len(majors) < 2:
+        return []
+    shown = "; ".join(f"CUDA {m}: {', '.join(v[:3])}{' ...' if len(v) > 3 else ''}" for m, v in sorted(majors.items()))
+    colliding = collisions(cat, majors)
+    what = ("; " + "; ".join(f"the {family} wheels of both majors install {', '.join(files)}"
+                             for family, files in colliding)) if colliding else \
+        "; each major's CUDA libraries load into one process"
+    stack = "+".join(b.fw.name for b in found)
+    fix = (f"envsolve {stack} --gpu (solve the stack together)" if stack else
+           "keep the CUDA packages of one major")
+    return [CheckFinding("error", f.path, None, f"two CUDA majors in one environment ({shown}){what}", fix,
+                         kind="cuda-major")]
+
+
+def _indexed_build(release: Release, served: set[str], platform: str) -> Variant | None:
+    """The build of ``release`` that a framework index among the file's sources serves on
+    ``platform`` (the first named index that has one), or None."""
+    for url in served:
+        for v in release.variants:
+            if v.index != "pypi" and v.index.rstrip("/") == url and (not v.platforms or platform in v.platforms):
+                return v
+    return None
+
+
+def _index_rule(cat: Catalog, f: LockedFile, fw: Framework, release: Release, variant: Variant, pin: Pin,
+                version: Version, served: set[str], others: list[str]) -> list[CheckFinding]:
+    """A framework build from its own index needs that index among the file's sources; a local
+    version (``+cu126``) never comes from PyPI. Naming it through --extra-index-url is the
+    dependency-confusion finding alone (reported with the option)."""
+    file, line = _where(f, pin)
+    home = variant.index.rstrip("/") if variant.index != "pypi" else None
+    if version.local:
+        if home is not None and home in served:
+            return []
+        if not others:
+            return [CheckFinding("error", file, line, f"{fw.distribution}=={pin.version}: a local version, and no "
+                                 f"index in this file serves it (PyPI publishes no local versions): pip cannot "
+                                 f"install it" + (f"; the {variant.name} build comes from {home}" if home else ""),
+                                 f"a requirements file of its own with --index-url {home or variant.index}",
+                                 kind="local-label-no-index")]
+        if home is not None and not any(u.rstrip("/") == home for u in others):
+            return [CheckFinding("error", file, line, f"{fw.distribution}=={pin.version} is not on {', '.join(others)}: "
+                                 f"the {variant.name} build comes only from {home}",
+                                 f"a requirements file of its own with --index-url {home}", kind="wrong-index")]
+        return []
+    # A plain version, with framework indexes named: do they hold this release at all?
+    indexes = [u for u in served if u != PYPI_INDEX.rstrip("/")]
+    framework_indexes = {u.rstrip("/") for u in fw.indexes.values()}
+    named = [u for u in indexes if u in framework_indexes]
+    holding = {v.index.rstrip("/") for v in release.variants if v.index != "pypi"}
+    if named and not any(u in holding for u in named):
+        return [CheckFinding("warning", file, line, f"{fw.distribution}=={pin.version}: {', '.join(named)} has no "
+                             f"{fw.distribution} {release.version} build, so pip takes PyPI's ({variant.name})",
+                             f"name the index of the build you want, or drop the index", kind="wrong-index")]
+    return []
 
 
 def _fleet_of_builds(cat: Catalog, f: LockedFile, found: list[_Build], fleet: Fleet, platform: str) -> list[CheckFinding]:

@@ -146,8 +146,21 @@ def requirements_name(index: str, hashed: bool = True) -> str:
 
 
 def constraints_file(lock: LockSet) -> str:
-    """The pins without hashes, for the step that lets pip resolve the remaining dependencies."""
-    return header(lock) + "".join(f"{p.name}=={p.version}\n" for p in lock.packages)
+    """The pins without hashes, for the step that lets pip resolve the remaining dependencies. A
+    build from a framework's own index is pinned with its local label (torch==2.4.1+cu118): the
+    constraint names that build, and a reader of the file can tell it from PyPI's."""
+    labels = {}
+    for cand in lock.solution.chosen if lock.solution is not None else ():
+        if cand.variant.index != "pypi":
+            labels[cand.fw.distribution] = cand.variant.label
+            for extra in cand.extra_packages:
+                if extra.index != "pypi":
+                    labels[extra.name] = cand.variant.label
+    out = []
+    for p in lock.packages:
+        label = labels.get(p.name) if p.index != PYPI_SIMPLE and "+" not in p.version else None
+        out.append(f"{p.name}=={p.version}{'+' + _check(re.compile(r'^[a-z0-9.]+$'), label, 'local label') if label else ''}\n")
+    return header(lock) + "".join(out)
 
 
 def pylock(lock: LockSet) -> str:

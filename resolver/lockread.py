@@ -1,6 +1,7 @@
-"""Readers for lockfiles envsolve checks: requirements*.txt, pylock*.toml, conda-lock.yml,
-envsolve.json. Each returns a :class:`LockedFile` or raises :class:`LockParseError` naming the
-file and line; nothing else escapes, whatever the bytes.
+"""Readers for lockfiles envsolve checks: requirements and constraints files (pip's syntax,
+per-line options included), PEP 751 pylock files, uv.lock, conda-lock.yml, envsolve.json. Each
+returns a :class:`LockedFile` or raises :class:`LockParseError` naming the file and line; nothing
+else escapes, whatever the bytes.
 """
 
 from __future__ import annotations
@@ -41,6 +42,9 @@ class Pin(NamedTuple):
     line: int | None
     url: str | None  # a direct artifact URL, where the format has one
     wheels: tuple[str, ...] = ()  # the wheel file names the lock names for it, where the format has them
+    local: bool = False  # the project itself or a folder of it (".", "-e .", a pylock/uv.lock directory entry)
+    index: str | None = None  # type: ignore[assignment]  # the index the lock names for it (pylock, uv.lock)
+    file: str | None = None  # the file it is in, when that is an included file (-r) rather than the one checked
 
 
 class LockedFile(NamedTuple):
@@ -52,6 +56,16 @@ class LockedFile(NamedTuple):
     python: str | None
     meta: dict | None  # envsolve.json's content
     unsafe_strategy: bool = False  # the text names uv's index strategy unsafe-best-match (comments included)
+    problems: tuple[Problem, ...] = ()  # what the reader found wrong at one place, short of an unreadable file
+
+
+class Problem(NamedTuple):
+    """A finding the reader makes itself: an option pip ignores, a PEP 751 entry that breaks the spec."""
+
+    line: int | None
+    severity: str  # error | warning
+    kind: str  # ignored-option | invalid | unhashed
+    message: str
 
 
 def _text(path: Path, tree: Path | None = None) -> str:
@@ -94,28 +108,58 @@ def read_requirements(path: Path, tree: Path | None = None) -> LockedFile:
         buf, start = "", None
     if buf.strip():
         raise LockParseError(str(path), start, "file ends inside a line continuation (truncated?)")
+    problems: list[Problem] = []
     for number, line in logical:
         if "${" in line:
             raise LockParseError(str(path), number, "environment-variable expansion '${...}' is not allowed in a lockfile")
         if line.startswith("-"):
             options += _options(str(path), number, line)
             continue
-        parts = line.split(" --hash")
-        try:
-            req = Requirement(parts[0].strip())
-        except InvalidRequirement as exc:
-            raise LockParseError(str(path), number, f"not a requirement: {exc}") from None
-        hashes = []
-        for h in parts[1:]:
-            value = h.lstrip("=").strip()
-            if not re.fullmatch(r"[a-z0-9]+:[0-9a-fA-F]+", value):
-                raise LockParseError(str(path), number, f"malformed --hash {value[:40]!r}")
-            hashes.append(value.lower())
-        pins_eq = [s.version for s in req.specifier if s.operator in ("==", "===") and "*" not in s.version]
-        pins.append(Pin(canonicalize_name(req.name), pins_eq[0] if len(req.specifier) == 1 and pins_eq else None,
-                        tuple(sorted(req.extras)), tuple(hashes), number, req.url))
-    return LockedFile(str(path), "requirements", tuple(pins), tuple(options), None, None, None,
-                      "unsafe-best-match" in text)
+        # As pip splits a requirement line: the requirement ends at the first word that starts with
+        # "-"; the rest are per-requirement options (pip applies --hash and --config-settings, and
+        # parses but ignores the others).
+        words = line.split(" ")
+        cut = next((i for i, w in enumerate(words) if w.startswith("-")), len(words))
+        text_req, hashes = " ".join(words[:cut]).strip(), []
+        for option, value, _ in _options(str(path), number, " ".join(words[cut:])) if cut < len(words) else ():
+            if option == "--hash":
+                if not re.fullmatch(r"[a-z0-9]+:[0-9a-fA-F]+", value):
+                    raise LockParseError(str(path), number, f"malformed --hash {value[:40]!r}")
+                hashes.append(value.lower())
+            elif option not in ("--config-settings", "-C", "--global-option"):
+                problems.append(Problem(number, "warning", "ignored-option",
+                                        f"pip ignores {option}{' ' + value if value else ''} on a requirement line; "
+                                        "give it a line of its own"))
+        pins.append(_requirement(str(path), number, text_req, tuple(hashes)))
+    # An input (.in) pins nothing by design; a constraints file installs nothing (the requirements
+    # file that names it chooses the index).
+    kind = "requirements-in" if path.name.endswith(".in") else "constraints" if "constraints" in path.name \
+        else "requirements"
+    return LockedFile(str(path), kind, tuple(pins), tuple(options), None, None, None,
+                      "unsafe-best-match" in text, tuple(problems))
+
+
+_LOCAL = re.compile(r"^(\.{1,2}(/|$)|/|~|file:)")
+_URL = re.compile(r"^[a-z][a-z0-9+.-]*://")
+
+
+def _requirement(file: str, number: int, text: str, hashes: tuple[str, ...]) -> Pin:
+    """One requirement as pip reads it: ``name==1.0``, ``name @ URL``, a local path (``.``,
+    ``./pkg``, ``file:...``: the project itself) or a bare URL to an archive."""
+    if _LOCAL.match(text):
+        return Pin(text, None, (), hashes, number, text, local=True)
+    if _URL.match(text):
+        base = text.split("#")[0].rsplit("/", 1)[-1]
+        name = canonicalize_name(re.split(r"-[0-9]", base, maxsplit=1)[0]) if base else text
+        return Pin(name, None, (), hashes, number, text)
+    try:
+        req = Requirement(text)
+    except InvalidRequirement as exc:
+        raise LockParseError(file, number, f"not a requirement: {exc}") from None
+    pins_eq = [s.version for s in req.specifier if s.operator in ("==", "===") and "*" not in s.version]
+    return Pin(canonicalize_name(req.name), pins_eq[0] if len(req.specifier) == 1 and pins_eq else None,
+               tuple(sorted(req.extras)), hashes, number, req.url,
+               local=bool(req.url and _LOCAL.match(req.url)))
 
 
 def _options(file: str, number: int, line: str) -> list[tuple[str, str, int]]:
@@ -147,6 +191,11 @@ def _options(file: str, number: int, line: str) -> list[tuple[str, str, int]]:
 
 
 def read_pylock(path: Path, tree: Path | None = None) -> LockedFile:
+    """A PEP 751 lock. It is validated with :mod:`packaging.pylock`; a violation inside one
+    ``[[packages]]`` entry (``hashes = {}``) is a finding at that entry, not an unreadable file.
+    Hashes come from every artifact table (``wheels``, ``sdist``, ``archive``); a ``directory``
+    entry is the project itself (no version, no hash, by design); a ``vcs`` entry is pinned by its
+    ``commit-id``."""
     from .compat import tomllib
 
     from packaging.pylock import Pylock, PylockUnsupportedVersionError, PylockValidationError
@@ -159,30 +208,110 @@ def read_pylock(path: Path, tree: Path | None = None) -> LockedFile:
         raise LockParseError(str(path), line, f"not valid TOML: {str(exc).split(' (at line')[0]}") from None
     except RecursionError:
         raise LockParseError(str(path), None, "not valid TOML: nested too deeply") from None
+    entries = [n for n, raw in enumerate(text.split("\n"), 1) if re.match(r"^\s*\[\[\s*packages\s*\]\]", raw)]
+    problems: list[Problem] = []
     try:
-        lock = Pylock.from_dict(data)
-        lock.validate()
+        Pylock.from_dict(data).validate()
     except PylockUnsupportedVersionError as exc:
         raise LockParseError(str(path), None, f"unsupported lock-version: {exc}") from None
     except (PylockValidationError, TypeError, ValueError, KeyError, AttributeError, RecursionError) as exc:
-        raise LockParseError(str(path), None, f"not a valid PEP 751 lock: {exc}") from None
-    pins = []
-    options: list[tuple[str, str, int]] = []
-    for p in lock.packages:
-        hashes = tuple(f"{algo}:{digest}" for w in (p.wheels or ()) for algo, digest in sorted(w.hashes.items()))
-        url = next((w.url for w in (p.wheels or ()) if w.url), None)
-        names = tuple(w.name or (w.url or "").rsplit("/", 1)[-1] for w in (p.wheels or ()))
-        if p.vcs is not None:  # a VCS checkout: no hash can pin it
-            url = f"{p.vcs.type}+{p.vcs.url or p.vcs.path}"
-            options.append(("--vcs", f"{p.name} {url}", 0))
-        pins.append(Pin(canonicalize_name(p.name), str(p.version) if p.version else None, (), hashes, None, url,
-                        tuple(n for n in names if n.endswith(".whl"))))
-    tool = lock.tool.get("envsolve", {}) if isinstance(lock.tool, dict) else {}
+        m = re.search(r"'packages\[(\d+)\]", str(exc))
+        if m is None or not isinstance(data.get("packages"), list):
+            raise LockParseError(str(path), None, f"not a valid PEP 751 lock: {exc}") from None
+        index = int(m.group(1))
+        problems.append(Problem(entries[index] if index < len(entries) else None, "error", "invalid",
+                                f"not valid PEP 751 here: {exc}"))
+    pins, options = _pylock_packages(str(path), data.get("packages"), entries)
+    tool = data.get("tool", {}).get("envsolve", {}) if isinstance(data.get("tool"), dict) else {}
     tool = tool if isinstance(tool, dict) else {}
-    options += [("--index", p.index, 0) for p in lock.packages if p.index]
     platform, python = tool.get("platform"), tool.get("python")
     return LockedFile(str(path), "pylock", tuple(pins), tuple(options), platform if isinstance(platform, str) else None,
-                      python if isinstance(python, str) else None, None, "unsafe-best-match" in text)
+                      python if isinstance(python, str) else None, None, "unsafe-best-match" in text, tuple(problems))
+
+
+def _pylock_packages(file: str, packages: object, entries: list[int]) -> tuple[list[Pin], list[tuple[str, str, int]]]:
+    """Pins from the ``[[packages]]`` tables, read field by field (types checked: the file may be
+    hostile, and an entry may break the spec)."""
+    pins: list[Pin] = []
+    options: list[tuple[str, str, int]] = []
+    if not isinstance(packages, list):
+        raise LockParseError(file, None, "not a valid PEP 751 lock: no [[packages]] list")
+    for i, raw in enumerate(packages):
+        if not isinstance(raw, dict) or not isinstance(raw.get("name"), str):
+            raise LockParseError(file, entries[i] if i < len(entries) else None, "a [[packages]] entry without a name")
+        line = entries[i] if i < len(entries) else None
+        name = canonicalize_name(raw["name"])
+        version = raw.get("version") if isinstance(raw.get("version"), str) else None
+
+        def table(key: str) -> dict:
+            value = raw.get(key)
+            return value if isinstance(value, dict) else {}
+
+        artifacts = [w for w in raw.get("wheels") or [] if isinstance(w, dict)] if isinstance(raw.get("wheels"), list) else []
+        artifacts += [t for t in (table("sdist"), table("archive")) if t]
+        hashes = tuple(f"{algo}:{digest}" for a in artifacts for algo, digest in sorted(
+            (a.get("hashes") or {}).items() if isinstance(a.get("hashes"), dict) else ()) if isinstance(digest, str))
+        names = tuple(str(w.get("name") or str(w.get("url") or "").rsplit("/", 1)[-1])
+                      for w in raw.get("wheels") or [] if isinstance(w, dict)) if isinstance(raw.get("wheels"), list) else ()
+        url = next((str(a["url"]) for a in artifacts if isinstance(a.get("url"), str)), None)
+        vcs, directory = table("vcs"), table("directory")
+        if vcs:
+            where = vcs.get("url") or vcs.get("path") or ""
+            commit = vcs.get("commit-id") if isinstance(vcs.get("commit-id"), str) else ""
+            url = f"{vcs.get('type', 'git')}+{where}@{commit}" if commit else f"{vcs.get('type', 'git')}+{where}"
+        index = raw.get("index") if isinstance(raw.get("index"), str) else None
+        if index:
+            options.append(("--index", index, line or 0))
+        pins.append(Pin(name, version, (), hashes, line, url, tuple(n for n in names if n.endswith(".whl")),
+                        local=bool(directory), index=index))
+    return pins, options
+
+
+def read_uv_lock(path: Path, tree: Path | None = None) -> LockedFile:
+    """uv's own lockfile (``uv.lock``, TOML): a ``[[package]]`` table per package, its ``source``
+    (``registry`` index URL, ``git``, ``url``, or the project itself: ``editable``, ``virtual``,
+    ``directory``, ``path``), its ``wheels`` and ``sdist`` with their hashes. It is universal: the
+    packages of every platform it was resolved for are in it."""
+    from .compat import tomllib
+
+    text = _text(path, tree)
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise LockParseError(str(path), getattr(exc, "lineno", None),
+                             f"not valid TOML: {str(exc).split(' (at line')[0]}") from None
+    except RecursionError:
+        raise LockParseError(str(path), None, "not valid TOML: nested too deeply") from None
+    packages = data.get("package")
+    if not isinstance(data.get("version"), int) or not isinstance(packages, list):
+        raise LockParseError(str(path), None, "not a uv.lock: no 'version' and [[package]] tables")
+    entries = [n for n, raw in enumerate(text.split("\n"), 1) if re.match(r"^\s*\[\[\s*package\s*\]\]", raw)]
+    pins: list[Pin] = []
+    options: list[tuple[str, str, int]] = []
+    for i, raw in enumerate(packages):
+        line = entries[i] if i < len(entries) else None
+        if not isinstance(raw, dict) or not isinstance(raw.get("name"), str):
+            raise LockParseError(str(path), line, "a [[package]] entry without a name")
+        source: dict = raw["source"] if isinstance(raw.get("source"), dict) else {}
+        artifacts = [w for w in raw.get("wheels") or [] if isinstance(w, dict)] if isinstance(raw.get("wheels"), list) else []
+        if isinstance(raw.get("sdist"), dict):
+            artifacts.append(raw["sdist"])
+        hashes = tuple(a["hash"] for a in artifacts if isinstance(a.get("hash"), str))
+        names = tuple(str(w.get("url", "")).rsplit("/", 1)[-1] for w in artifacts if isinstance(w.get("url"), str))
+        index = source.get("registry") if isinstance(source.get("registry"), str) else None
+        url = None
+        if isinstance(source.get("git"), str):  # git+URL?rev=...#<commit>: the fragment pins the commit
+            where, _, commit = source["git"].partition("#")
+            url = f"git+{where.split('?')[0]}" + (f"@{commit}" if commit else "")
+        elif isinstance(source.get("url"), str):
+            url = source["url"]
+        if index and _URL.match(index):
+            options.append(("--index", index, line or 0))
+        local = any(key in source for key in ("editable", "virtual", "directory", "path"))
+        version = raw.get("version") if isinstance(raw.get("version"), str) else None
+        pins.append(Pin(canonicalize_name(raw["name"]), version, (), hashes, line, url,
+                        tuple(n for n in names if n.endswith(".whl")), local=local, index=index))
+    return LockedFile(str(path), "uv-lock", tuple(pins), tuple(options), None, None, None, False)
 
 
 def read_conda_lock(path: Path, tree: Path | None = None) -> LockedFile:
@@ -336,15 +465,28 @@ class _Fields:
 
 
 def read(path: Path, tree: Path | None = None) -> LockedFile:
-    """Read one lockfile; with ``tree``, refuse a path that leads out of it through a link."""
+    """Read one lockfile; with ``tree``, refuse a path that leads out of it through a link. The
+    format comes from the name where a standard fixes it (PEP 751's ``pylock.toml`` and
+    ``pylock.<name>.toml``, ``uv.lock``, ``envsolve.json``, ``*conda-lock.yml``), else from the
+    content: a ``.toml`` that is requirements text (``uv export`` output saved as
+    ``pylock_cu128.toml``) is read as requirements."""
+    from packaging.pylock import is_valid_pylock_path
+
     name = path.name
     if name == "envsolve.json":
         return read_envsolve(path, tree)
-    if name.startswith("pylock") and name.endswith(".toml"):
-        return read_pylock(path, tree)
+    if name == "uv.lock":
+        return read_uv_lock(path, tree)
     if name.endswith((".yml", ".yaml")) and "conda-lock" in name:
         return read_conda_lock(path, tree)
-    if name.endswith(".txt"):
+    if is_valid_pylock_path(path):
+        return read_pylock(path, tree)
+    if name.endswith(".toml") and name.startswith("pylock"):
+        text = _text(path, tree)
+        if re.search(r"^\s*(\[\[\s*packages\s*\]\]|lock-version\s*=)", text, re.M):
+            return read_pylock(path, tree)
         return read_requirements(path, tree)
-    raise LockParseError(str(path), None, "not a lockfile envsolve reads (requirements*.txt, pylock*.toml, "
-                                          "conda-lock.yml, envsolve.json)")
+    if name.endswith((".txt", ".in")):
+        return read_requirements(path, tree)
+    raise LockParseError(str(path), None, "not a lockfile envsolve reads (requirements and constraints files, "
+                                          "pylock.toml, uv.lock, conda-lock.yml, envsolve.json)")

@@ -346,6 +346,21 @@ HEADER = {
 _REQUIRED_HEADER = ("schema", "kind")
 
 SPEC = Text("a version specifier", specifier_error)
+
+
+def _pattern_error(value: str) -> str | None:
+    """A regular expression of at most 120 characters with one capture group (the CUDA major or
+    label digits), anchored at both ends."""
+    if len(value) > 120 or not (value.startswith("^") and value.endswith("$")):
+        return "an anchored pattern (^...$) of at most 120 characters"
+    try:
+        compiled = re.compile(value)
+    except re.error as exc:
+        return f"not a regular expression: {exc}"
+    return None if compiled.groups == 1 else "exactly one capture group (the CUDA digits)"
+
+
+PATTERN = Text("a name pattern", _pattern_error)
 PYTHON = Text("a Python version", regex_error(re.compile(r"^3\.\d{1,2}$"), "a Python version like '3.12'"))
 GLIBC = Text("a glibc version", regex_error(re.compile(r"^2\.\d+$"), "a glibc version like '2.35'"))
 EDITION = Text("an edition name", regex_error(re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9.]+)+$"), "a name like 'ubuntu-22.04'"))
@@ -396,6 +411,22 @@ CUDA_FILE = Obj(
                  "note": NOTE, "source": SOURCE},
                 ("versions", "cuda_majors", "min_compute_capability", "source"),
             ),
+        ),
+        # Packages besides the nvidia-* libraries that carry one CUDA major (check's one-major rule).
+        "cuda_packages": Obj(
+            {
+                "placeholders": ListOf(Obj({"pattern": PATTERN, "versions": SPEC, "note": NOTE, "source": SOURCE},
+                                           ("pattern", "versions", "source"))),
+                "labels": ListOf(Obj({"pattern": PATTERN, "note": NOTE, "source": SOURCE}, ("pattern", "source"))),
+                "names": ListOf(Obj({"pattern": PATTERN, "major": MAJOR, "note": NOTE, "source": SOURCE},
+                                    ("pattern", "source"))),
+                "versions": ListOf(Obj({"name": NAME, "versions": SPEC, "major": MAJOR, "note": NOTE, "source": SOURCE},
+                                       ("name", "versions", "major", "source"))),
+                "collisions": ListOf(Obj({"family": NAME, "files": ListOf(Text("a path inside a wheel")),
+                                          "note": NOTE, "source": SOURCE}, ("family", "files", "source"))),
+                "note": NOTE,
+            },
+            ("placeholders", "labels", "names", "versions", "collisions"),
         ),
     },
     _REQUIRED_HEADER + ("libraries", "majors", "toolkits"),

@@ -80,8 +80,11 @@ def test_uv_style_output_with_two_cuda_majors(tmp_path, envsolve):
                           "nvidia-nccl-cu12==2.27.7\nnvidia-nccl-cu13==2.28.9\n")
     result = envsolve("check", path)
     assert result.code == 1
-    assert f"error {path}: two CUDA majors in one environment (CUDA 12: nvidia-cudnn-cu12==9.3.0.75, " \
-           "nvidia-nccl-cu12==2.27.7; CUDA 13: torch==2.11.0 (cu130), nvidia-cudnn-cu13==9.19.0.56)" in result.out
+    assert f"error {path}: two CUDA majors in one environment (CUDA 12: " \
+           "nvidia-cudnn-cu12==9.3.0.75, nvidia-nccl-cu12==2.27.7; CUDA 13: torch==2.11.0 (cu130), " \
+           "nvidia-cudnn-cu13==9.19.0.56, nvidia-nccl-cu13==2.28.9); the nvidia-cudnn wheels of both majors install " \
+           "nvidia/cudnn/lib/libcudnn.so.9; the nvidia-nccl wheels of both majors install nvidia/nccl/lib/libnccl.so.2" \
+        in result.out
     assert "(fix: envsolve tensorflow+pytorch --gpu (solve the stack together))" in result.out  # the real stack
 
 
@@ -104,7 +107,7 @@ def test_hash_and_index_rules(tmp_path, envsolve):
     for expected in (f"error {path}:1: --extra-index-url lets any index serve any package (dependency confusion); "
                      "give each index its own requirements file",
                      f"error {path}:2: --trusted-host example.org turns off TLS checks",
-                     f"error {path}:4: six has no hash while others do (pip's hash-checking mode refuses the whole file)",
+                     f"error {path}:4: six has no hash (others have one: pip's hash-checking mode refuses the whole file)",
                      f"error {path}:5: idna: md5 is not accepted as proof; use sha256",
                      f"error {path}:6: requests is not pinned with =="):
         assert expected in out, out
@@ -171,14 +174,26 @@ def test_pre_commit_hook(tmp_path):
 
 
 def test_a_framework_build_from_the_wrong_index(tmp_path, envsolve):
+    """A local version never comes from PyPI: with no index line it cannot install; with another
+    framework index it is the wrong one; named through --extra-index-url it installs, and the only
+    finding is the dependency confusion that option opens."""
     path = _req(tmp_path, "torch==2.6.0+cu126\n")
-    result = envsolve("check", path)
+    result = envsolve("check", path, "--json")
     assert result.code == 1
-    assert (f"error {path}:1: torch 2.6.0+cu126 is not on https://pypi.org/simple: the cu126 build comes only from "
-            "https://download.pytorch.org/whl/cu126") in result.out
+    found = {(f["kind"], f["line"]) for f in json.loads(result.out)["findings"]}
+    assert found == {("local-label-no-index", 1)}
+    wrong = tmp_path / "requirements.cu118.txt"
+    wrong.write_text("--index-url https://download.pytorch.org/whl/cu118\ntorch==2.6.0+cu126\n")
+    out = envsolve("check", wrong).out
+    assert f"error {wrong}:2: torch==2.6.0+cu126 is not on https://download.pytorch.org/whl/cu118: the cu126 build " \
+           "comes only from https://download.pytorch.org/whl/cu126" in out
+    extra = tmp_path / "requirements.extra.txt"
+    extra.write_text("--extra-index-url https://download.pytorch.org/whl/cu126\ntorch==2.6.0+cu126\n")
+    kinds = {f["kind"] for f in json.loads(envsolve("check", extra, "--json").out)["findings"]}
+    assert kinds == {"extra-index"}
     right = tmp_path / "requirements.cu126.txt"
     right.write_text("--index-url https://download.pytorch.org/whl/cu126\ntorch==2.6.0+cu126\n")
-    assert "is not on" not in envsolve("check", right).out
+    assert envsolve("check", right).code == 0
 
 
 def test_a_fleet_edition_flags_wheels_that_need_a_newer_glibc(tmp_path, envsolve):

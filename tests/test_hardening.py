@@ -308,7 +308,10 @@ def test_check_flags_every_dependency_confusion_and_unverified_source(tmp_path, 
     assert f"error {req}:2: --find-links https://evil.example/wheels/ adds a second source" in out
     assert f"error {req}:4: -e git+https://github.com/someone/thing#egg=thing: an editable checkout of a remote" in out
     assert f"error {req}:5: thing2 @ https://evil.example/thing2-1.0-py3-none-any.whl: a direct URL without a hash" in out
-    assert f"{req}:6" not in out  # the project itself, installed editable, is normal
+    # The project itself, installed editable, is normal; but not in a file with hashes: pip refuses it there.
+    assert f"error {req}:6: -e . in a file with hashes: pip's hash-checking mode refuses editable requirements" in out
+    req.write_text("six==1.16.0\n-e .\n")
+    assert f"{req}:2" not in envsolve("check", req).out
 
 
 def test_a_framework_builds_own_cuda_counts_in_the_one_major_rule(tmp_path, envsolve):

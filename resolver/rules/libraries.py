@@ -8,6 +8,7 @@ carries the CUDA version (cuda.yaml ``libraries``).
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
@@ -90,14 +91,67 @@ def cuda_version_of(cat: Catalog, name: str, version: str) -> str | None:
 
 
 def cuda_majors(cat: Catalog, pins: Iterable[tuple[str, str | None]]) -> dict[str, list[str]]:
-    """CUDA major -> the "name==version" pins of GPU-library wheels that belong to it, from
-    (name, version) pairs; more than one key means two majors side by side."""
+    """CUDA major -> the "name==version" pins that carry it, from (name, version) pairs: the GPU
+    libraries, and the packages cuda.yaml ``cuda_packages`` knows (cupy-cuda12x, onnxruntime-gpu by
+    version, xformers+cu118...); placeholder versions (no libraries) carry none. More than one key
+    means two majors side by side."""
     majors: dict[str, list[str]] = {}
     for name, version in pins:
-        major = library_major(cat, name, version) if is_library(name) else None
+        major = package_major(cat, name, version)
         if major:
             majors.setdefault(major, []).append(f"{name}=={version}")
     return majors
+
+
+def package_major(cat: Catalog, name: str, version: str | None) -> str | None:
+    """The CUDA major package ``name`` at ``version`` carries, or None (none, or not known)."""
+    known = cat.cuda_packages
+    if version and any(_compiled(pattern).match(name) and _in(spec, version) for pattern, spec in known.placeholders):
+        return None
+    if version and "+" in version:
+        for pattern in known.labels:
+            m = _compiled(pattern).match(version.split("+", 1)[1])
+            if m:
+                digits = m.group(1)
+                return digits[:-1] if len(digits) >= 3 else digits[:1]
+    if is_library(name):
+        found = library_major(cat, name, version)
+        if found:
+            return found
+    for pattern, major in known.names:
+        m = _compiled(pattern).match(name)
+        if m:
+            return major or m.group(1)
+    for package, spec, major in known.versions:
+        if package == name and version and _in(spec, version.split("+", 1)[0]):
+            return major
+    return None
+
+
+def collisions(cat: Catalog, majors: dict[str, list[str]]) -> list[tuple[str, tuple[str, ...]]]:
+    """(family, files) that wheels of two majors both install, among ``majors``' pins: cuDNN 9's
+    cu12 and cu13 wheels both write nvidia/cudnn/lib/libcudnn.so.9."""
+    out = []
+    for family, files in cat.cuda_packages.collisions:
+        having = [m for m, pins in majors.items() if any(p.split("==")[0].startswith(family) for p in pins)]
+        if len(having) > 1:
+            out.append((family, files))
+    return out
+
+
+@functools.lru_cache(maxsize=256)
+def _compiled(pattern: str) -> re.Pattern[str]:
+    return re.compile(pattern)
+
+
+@functools.lru_cache(maxsize=4096)
+def _in(spec: str, version: str) -> bool:
+    from packaging.version import InvalidVersion
+
+    try:
+        return SpecifierSet(spec).contains(version, prereleases=True)
+    except InvalidVersion:
+        return False
 
 
 def cuda_of_label(label: str) -> str | None:
