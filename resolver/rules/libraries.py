@@ -106,7 +106,7 @@ def cuda_majors(cat: Catalog, pins: Iterable[tuple[str, str | None]]) -> dict[st
 def package_major(cat: Catalog, name: str, version: str | None) -> str | None:
     """The CUDA major package ``name`` at ``version`` carries, or None (none, or not known)."""
     known = cat.cuda_packages
-    if version and any(_compiled(pattern).match(name) and _in(spec, version) for pattern, spec in known.placeholders):
+    if version and any(_compiled(pattern).match(name) and _in(spec, version, True) for pattern, spec in known.placeholders):
         return None
     if version and "+" in version:
         for pattern in known.labels:
@@ -122,8 +122,8 @@ def package_major(cat: Catalog, name: str, version: str | None) -> str | None:
         m = _compiled(pattern).match(name)
         if m:
             return major or m.group(1)
-    for package, spec, major in known.versions:
-        if package == name and version and _in(spec, version.split("+", 1)[0]):
+    for package, spec, major in known.versions:  # releases only: a nightly of another feed is not PyPI's release
+        if package == name and version and _in(spec, version.split("+", 1)[0], False):
             return major
     return None
 
@@ -145,11 +145,11 @@ def _compiled(pattern: str) -> re.Pattern[str]:
 
 
 @functools.lru_cache(maxsize=4096)
-def _in(spec: str, version: str) -> bool:
+def _in(spec: str, version: str, prereleases: bool) -> bool:
     from packaging.version import InvalidVersion
 
     try:
-        return SpecifierSet(spec).contains(version, prereleases=True)
+        return SpecifierSet(spec).contains(version, prereleases=prereleases)
     except InvalidVersion:
         return False
 
