@@ -18,8 +18,6 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import NamedTuple
 
-from packaging.requirements import InvalidRequirement, Requirement
-
 from .errors import InputError
 from .inputs import UnsafeInput, read_bytes
 from .rules.requirements import ProjectRequirement
@@ -39,6 +37,8 @@ class Project(NamedTuple):
 
 
 def parse_requirement(text: str, origin: str) -> ProjectRequirement:
+    from packaging.requirements import InvalidRequirement, Requirement
+
     try:
         req = Requirement(text.strip())
     except InvalidRequirement as exc:

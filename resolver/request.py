@@ -10,12 +10,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 
 from .catalog import Catalog, Framework, Gpu, canonicalize_name
-from .project import Project
 from .errors import UsageError
 from .rules.platform import arches, check_accelerator, check_arch, normalise_arch, resolve_os
 from .rules.target import GpuTarget, Request, StackItem, Target
@@ -27,6 +26,9 @@ _CUDA_PIN = re.compile(r"[0-9]{1,2}(\.[0-9]{1,2})?")
 _ROCM = re.compile(r"[0-9]{1,2}\.[0-9]{1,2}(\.[0-9]{1,3})?")
 _GLIBC = re.compile(r"2\.[0-9]{1,2}")
 _STACK_ITEM = re.compile(r"^\s*([A-Za-z][A-Za-z0-9._-]*)\s*(.*?)\s*$")
+
+if TYPE_CHECKING:  # reading a project's files (and PEP 508 parsing) stays off the plain solve's path
+    from .project import Project
 
 __all__ = ["GpuTarget", "Request", "StackItem", "Target", "UsageError"]
 

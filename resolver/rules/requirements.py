@@ -16,7 +16,6 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, NamedTuple
 
 from packaging.specifiers import SpecifierSet
-from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
 from ..platforms import environment
@@ -35,6 +34,8 @@ class ProjectRequirement(NamedTuple):
 
     @classmethod
     def of(cls, req: Requirement, origin: str) -> ProjectRequirement:
+        from ..catalog import canonicalize_name
+
         return cls(canonicalize_name(req.name), req.specifier, tuple(sorted(req.extras)),
                    str(req.marker) if req.marker else None, origin, str(req))
 
