@@ -28,7 +28,7 @@ from .platforms import PYPI_INDEX, wheel_glibc, wheel_platforms
 from .rules import builds, driver, kernels
 from .rules.glibc import Need
 from .rules.glibc import fits as glibc_fits
-from .rules.glibc import key as glibc_key
+from .rules.glibc import lowest_stated
 from .rules.libraries import collisions, cuda_majors, is_library
 from .rules.platform import driver_family, platform_of
 from .rules.target import GpuTarget, Request, Target
@@ -121,7 +121,7 @@ def looks_like_requirements(path: Path, tree: Path) -> bool:
     """Is this ``.txt`` file pip requirements by its content (``cuda12-pins.txt``)? At least two
     pinned or option lines, and four in five of its non-comment lines pip-like. Reads 64 KiB at most."""
     try:
-        head = read_bytes(path, MAX_LOCKFILE, tree=tree)[: 64 * 1024].decode("utf-8", errors="replace")
+        head = read_bytes(path, 64 * 1024, tree=tree, head=True).decode("utf-8", errors="replace")
     except UnsafeInput:
         return False
     lines = [ln.strip() for ln in head.splitlines() if ln.strip() and not ln.lstrip().startswith("#")]
@@ -324,7 +324,8 @@ def _compatibility(cat: Catalog, f: LockedFile, fleet: Fleet | None) -> list[Che
     platform = _platform(f, fleet)
     python = f.python or "3.12"
     main, extra, links = _sources(f)
-    served = {u for u in main + extra} | {p.index.rstrip("/") for p in f.pins if p.index}
+    # The indexes in the order the file names them (the first that serves a build decides, reproducibly).
+    served = list(dict.fromkeys(main + extra + [p.index.rstrip("/") for p in f.pins if p.index]))
     others = [u for u in main + extra + links if u != PYPI_INDEX.rstrip("/")] + [p.index for p in f.pins if p.index]
     found: list[_Build] = []
     for fw in cat.frameworks.values():
@@ -404,7 +405,7 @@ def _one_major(cat: Catalog, f: LockedFile, found: list[_Build]) -> list[CheckFi
                          kind="cuda-major")]
 
 
-def _indexed_build(release: Release, served: set[str], platform: str) -> Variant | None:
+def _indexed_build(release: Release, served: list[str], platform: str) -> Variant | None:
     """The build of ``release`` that a framework index among the file's sources serves on
     ``platform`` (the first named index that has one), or None."""
     for url in served:
@@ -415,7 +416,7 @@ def _indexed_build(release: Release, served: set[str], platform: str) -> Variant
 
 
 def _index_rule(cat: Catalog, f: LockedFile, fw: Framework, release: Release, variant: Variant, pin: Pin,
-                version: Version, served: set[str], others: list[str]) -> list[CheckFinding]:
+                version: Version, served: list[str], others: list[str]) -> list[CheckFinding]:
     """A framework build from its own index needs that index among the file's sources; a local
     version (``+cu126``) never comes from PyPI. Naming it through --extra-index-url is the
     dependency-confusion finding alone (reported with the option)."""
@@ -579,10 +580,10 @@ def _glibc(cat: Catalog, f: LockedFile, fleet: Fleet) -> list[CheckFinding]:
             continue
         tagged = [wheel_glibc(w, cat.manylinux_legacy) for w in pin.wheels if platform in wheel_platforms(w)]
         if tagged:
-            stated = [t for t in tagged if t is not None]
-            if len(stated) < len(tagged):  # a linux_* wheel states no glibc
+            stated = lowest_stated(tagged)
+            if stated is None:  # a linux_* wheel states no glibc
                 continue
-            need, basis = min(stated, key=glibc_key), "the locked wheels' tags"
+            need, basis = stated, "the locked wheels' tags"
         else:
             found = _catalog_glibc(cat, pin, pins, platform, python)
             if found is None or not found.known or found.glibc is None:
@@ -618,6 +619,8 @@ def _catalog_glibc(cat: Catalog, pin: Pin, pins: Mapping[str, Pin], platform: st
 def _project_freshness(cat: Catalog, path: Path, f: LockedFile, meta: dict) -> list[CheckFinding]:
     """A lock set made with the project's requirement files is stale once one of them changes (paths
     as recorded, relative to where envsolve ran: the repository root, for pre-commit)."""
+    from .project import MAX_BYTES, text_digest
+
     recorded = (meta.get("request") or {}).get("project_files") or {}
     if not isinstance(recorded, dict) or not recorded:
         return []
@@ -628,8 +631,8 @@ def _project_freshness(cat: Catalog, path: Path, f: LockedFile, meta: dict) -> l
     out = []
     for name, digest in sorted(recorded.items()):
         try:
-            data = read_bytes(Path(str(name)), 1024 * 1024, tree=Path.cwd())
-            now: str | None = hashlib.sha256(data.decode("utf-8").removeprefix("\ufeff").encode("utf-8")).hexdigest()
+            data = read_bytes(Path(str(name)), MAX_BYTES, tree=Path.cwd())
+            now: str | None = text_digest(data.decode("utf-8").removeprefix("\ufeff"))
         except (UnsafeInput, UnicodeDecodeError):
             now = None
         if now is None:
@@ -641,27 +644,17 @@ def _project_freshness(cat: Catalog, path: Path, f: LockedFile, meta: dict) -> l
     return out
 
 
-_PROJECT_OPTIONS = ("--with", "-r", "--project", "--extra", "--group")
-
-
 def _project_args(words: object, where: str) -> tuple[str, ...]:
     """The manifest's ``request.project_args``: option/value pairs of the project options only."""
+    from .project import OPTIONS
+
     if not isinstance(words, list) or len(words) % 2 or not all(isinstance(w, str) for w in words):
         raise InputError(f"{where}field request.project_args: not a list of option/value pairs")
     for option, value in zip(words[::2], words[1::2]):
-        if option not in _PROJECT_OPTIONS or not value or CONTROL.search(value):
+        if option not in OPTIONS or not value or CONTROL.search(value):
             raise InputError(f"{where}field request.project_args: {printable(option)[:40]!r} "
                              f"{printable(value)[:60]!r} is not a project option and value")
     return tuple(words)
-
-
-def _read_project(args: tuple[str, ...]):  # -> resolver.project.Project
-    from .project import read as read_project
-
-    pairs = list(zip(args[::2], args[1::2]))
-    return read_project([v for o, v in pairs if o == "--with"], [v for o, v in pairs if o == "-r"],
-                        next((v for o, v in pairs if o == "--project"), None),
-                        [v for o, v in pairs if o == "--extra"], [v for o, v in pairs if o == "--group"])
 
 
 class Regeneration(NamedTuple):
@@ -685,6 +678,7 @@ def regeneration(cat: Catalog, manifest_path: Path, meta: Mapping) -> Regenerati
 
     from .explain import command_line
     from .lockset import lockset_name, recorded_out
+    from .project import read_words
     from .request import Host, build_request
 
     where = f"{manifest_path}: "
@@ -700,7 +694,7 @@ def regeneration(cat: Catalog, manifest_path: Path, meta: Mapping) -> Regenerati
     edition = target.get("edition")
     args = _project_args(request.get("project_args") or [], where)
     try:
-        project = _read_project(args) if args else None
+        project = read_words(args) if args else None
         req, tgt = build_request(
             cat, stack, accelerator=None if accel == "rocm" else "cpu" if accel == "cpu" else "gpu",
             rocm=(request.get("rocm") or "any") if accel == "rocm" else None, os_name=edition or target["os"],

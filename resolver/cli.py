@@ -229,12 +229,10 @@ def solve_cmd(ctx: click.Context, stack: str, gpu: bool, cpu: bool, rocm: str | 
     cat = _load(ctx)
     project = args = None
     if with_reqs or requirement_files or project_path or extras or groups:
-        from .project import read as read_project
+        from .project import as_words, read_words
 
-        project = read_project(with_reqs, requirement_files, project_path, extras, groups)
-        args = tuple(w for r in with_reqs for w in ("--with", r)) + tuple(w for f in requirement_files for w in ("-r", f)) \
-            + (("--project", project_path) if project_path else ()) + tuple(w for e in extras for w in ("--extra", e)) \
-            + tuple(w for g in groups for w in ("--group", g))
+        args = as_words(with_reqs, requirement_files, project_path, extras, groups)
+        project = read_words(args)
     request, target = _build_request(cat, stack, accelerator, rocm, os_name, arch, python, gpu_models, driver, cuda,
                                      detect, glibc, project, args or ())
     request = request._replace(strict=strict)
@@ -373,7 +371,7 @@ def matrix_cmd(ctx: click.Context, stacks: tuple[str, ...], oses, arches, python
     from . import matrix
     from .errors import UsageError
     from .request import lookup_gpu, parse_driver, parse_python, parse_stack
-    from .rules.platform import check_arch, resolve_os
+    from .rules.platform import check_arch
 
     if verify_sets and write is None:
         raise UsageError("--verify verifies the lock sets --write DIR writes: give --write DIR")
@@ -382,20 +380,11 @@ def matrix_cmd(ctx: click.Context, stacks: tuple[str, ...], oses, arches, python
     _check_unhashed(allow_unhashed, offline)
     cat = _load(ctx)
     stack_list = [parse_stack(cat, s) for s in stacks] or matrix.default_stacks(cat)
-    wanted = {check_arch(cat, "linux", x) for x in arches}
-    choices = [resolve_os(cat, o) for o in oses]
-    if any(c.edition and c.os != "linux" for c in choices):
-        raise UsageError("matrix takes Linux editions as targets; for Windows give --os windows")
-    plain = {c.os for c in choices if not c.edition}
-    editions = [c.edition for c in choices if c.edition]
-    targets = [(o, a, acc) for o, a, acc in cat.matrix.targets
-               if (not oses or o in plain) and (not arches or a in wanted)]
-    targets += matrix.edition_targets(cat, editions, wanted)
+    targets, editions = matrix.targets_for(cat, oses, {check_arch(cat, "linux", x) for x in arches}, "matrix")
     py_list = [parse_python(p) for p in pythons] or list(cat.matrix.pythons)
     gpus = tuple(lookup_gpu(cat, g) for g in gpu_models)
     drv = parse_driver(driver) if driver is not None else None
-    todo = matrix.cells(stack_list, targets, py_list, gpus, drv, tuple(accelerators) or None,
-                        {name: cat.distributions[name].glibc for name in editions})
+    todo = matrix.cells(stack_list, targets, py_list, gpus, drv, tuple(accelerators) or None, editions)
     if not todo:
         raise Failure("no combination left after the filters")
     progress = _progress(ctx)
@@ -506,24 +495,15 @@ def explore_cmd(ctx: click.Context, out: Path, oses, pythons, gpu_models, full: 
     Python, a GPU or a driver on the other CUDA targets; --full answers every combination.
     """
     from . import explore, matrix
-    from .errors import UsageError
     from .request import lookup_gpu, parse_python
-    from .rules.platform import resolve_os
     from .writer import write_files
 
     cat = _load(ctx)
-    choices = [resolve_os(cat, o) for o in oses]
-    if any(c.edition and c.os != "linux" for c in choices):
-        raise UsageError("explore takes Linux editions as targets; for Windows give --os windows")
-    plain = {c.os for c in choices if not c.edition}
-    editions = [c.edition for c in choices if c.edition] if oses else list(cat.matrix.explore_editions)
-    targets = [t for t in cat.matrix.targets if not oses or t[0] in plain]
-    targets += matrix.edition_targets(cat, editions, () if oses else ("x86_64",))
+    targets, editions = matrix.targets_for(cat, oses, (), "explore", cat.matrix.explore_editions, ("x86_64",))
     py_list = [parse_python(p) for p in pythons] or list(cat.matrix.pythons)
     ccs = sorted({lookup_gpu(cat, g).compute_capability for g in gpu_models},
                  key=lambda c: tuple(int(x) for x in c.split("."))) or None
-    plan = explore.plan(cat, matrix.default_stacks(cat), targets, py_list, ccs, full,
-                        {name: cat.distributions[name].glibc for name in editions})
+    plan = explore.plan(cat, matrix.default_stacks(cat), targets, py_list, ccs, full, editions)
     data = explore.page_data(cat, plan, jobs, _progress(ctx))
     page = explore.render_page(data).encode("utf-8")
     write_files({out / "index.html": page})
@@ -557,22 +537,16 @@ def check_cmd(ctx: click.Context, paths: tuple[Path, ...], as_json: bool, driver
     import os
 
     from . import check
-    from .errors import UsageError
-    from .request import lookup_gpu, parse_driver, parse_glibc
-    from .rules.platform import resolve_os
+    from .request import lookup_gpu, os_and_glibc, parse_driver, parse_glibc
 
     cat = _load(ctx)
     fleet = None
     if driver is not None or gpu_models or os_name or glibc:
-        choice = resolve_os(cat, os_name) if os_name else None
-        have = parse_glibc(glibc) if glibc else None
-        if have and choice is not None and choice.glibc and have != choice.glibc:
-            raise UsageError(f"{choice.edition} has glibc {choice.glibc}, not {have}: drop --glibc, or give --os linux --glibc {have}")
-        if have and choice is not None and choice.os not in ("linux", "wsl2"):
-            raise UsageError(f"--glibc applies to Linux and WSL2 fleets, not {choice.edition or choice.os}")
+        choice, have = os_and_glibc(cat, os_name, glibc or None, "fleets") if os_name else \
+            (None, parse_glibc(glibc) if glibc else None)
         fleet = check.Fleet(parse_driver(driver) if driver is not None else None,
                             tuple(lookup_gpu(cat, g) for g in gpu_models), choice.os if choice else None,
-                            have or (choice.glibc if choice else None), choice.edition if choice else None)
+                            have, choice.edition if choice else None)
     targets = list(paths) or [Path("lockfiles")]
     missing = [str(p) for p in targets if not os.path.lexists(p)]
     if missing:

@@ -16,7 +16,7 @@ from packaging.version import InvalidVersion, Version
 
 from .catalog import Catalog, Framework, Release, Variant
 from .probe import Machine
-from .platforms import wheel_glibc
+from .platforms import platform_tag_glibc
 from .rules import builds, cudnn, driver, kernels
 from .rules import glibc as glibc_rules
 from .rules.libraries import cuda_majors, is_library, library_major
@@ -246,10 +246,9 @@ def _glibc_findings(cat: Catalog, machine: Machine, platform: str | None, instal
         return []
     out = []
     for dist in sorted(installed.values()):
-        tagged = [wheel_glibc(f"x-0-{tag}.whl", cat.manylinux_legacy) for tag in dist.tags]
-        stated = [t for t in tagged if t is not None and t != "0.0"]
-        if stated and len(stated) == len(tagged) and not glibc_rules.fits(min(stated, key=glibc_rules.key), have):
-            need = min(stated, key=glibc_rules.key)
+        need = glibc_rules.lowest_stated([platform_tag_glibc(tag.rsplit("-", 1)[-1], cat.manylinux_legacy)
+                                          for tag in dist.tags])
+        if need is not None and not glibc_rules.fits(need, have):
             out.append(Finding("error", "glibc", f"{dist.name} {dist.version} was installed from a wheel for glibc "
                                f"{need} ({', '.join(dist.tags[:2])}); this machine has glibc {have}: it will fail to load",
                                f"envsolve STACK --detect (solves for glibc {have})"))

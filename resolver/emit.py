@@ -32,6 +32,7 @@ DIGEST = re.compile(r"^[0-9a-f]{64}$")
 WHEEL = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+!-]*\.whl$")
 IMAGE = re.compile(r"^[a-z0-9][a-z0-9./_-]*(:[A-Za-z0-9._-]+)?$")
 PACKAGE = re.compile(r"^[a-z0-9][a-z0-9.+-]{0,63}$")
+LABEL = re.compile(r"^[a-z0-9.]+$")  # a local version label (cu118, rocm6.4)
 MANAGERS = {  # fixed command templates; only validated package names fill them
     "apt": "apt-get update && apt-get install -y --no-install-recommends {packages} && rm -rf /var/lib/apt/lists/*",
     "dnf": "dnf install -y {packages} && dnf clean all",
@@ -159,7 +160,7 @@ def constraints_file(lock: LockSet) -> str:
     out = []
     for p in lock.packages:
         label = labels.get(p.name) if p.index != PYPI_SIMPLE and "+" not in p.version else None
-        out.append(f"{p.name}=={p.version}{'+' + _check(re.compile(r'^[a-z0-9.]+$'), label, 'local label') if label else ''}\n")
+        out.append(f"{p.name}=={p.version}{'+' + _check(LABEL, label, 'local label') if label else ''}\n")
     return header(lock) + "".join(out)
 
 

@@ -155,8 +155,11 @@ def _suggest(cat: Catalog, request: Request, target: Target, stuck: Sequence[Sta
         if isinstance(solve(cat, request, target._replace(python=python)), Solution):
             out.append(Suggestion("python", f"use Python {python}", command_line(request, target._replace(python=python))))
             break
-    # Without one of the project's requirements (the first whose removal works).
-    for user in request.project:
+    # Without one of the project's requirements (the first whose removal works). Dropping
+    # requirements only widens the choice, so when dropping them all does not help, no single one
+    # will: one solve instead of one per requirement.
+    helps = bool(request.project) and isinstance(solve(cat, request._replace(project=()), target), Solution)
+    for user in request.project if helps else ():
         relaxed = request._replace(project=tuple(u for u in request.project if u is not user))
         if user.origin == "--with":
             relaxed = relaxed._replace(project_args=_without_with(request.project_args, user.text))

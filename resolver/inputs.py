@@ -59,9 +59,10 @@ def check_inside(path: Path, tree: Path) -> None:
         raise UnsafeInput(str(path), f"a symbolic link leading out of {tree} (to {real}); not read")
 
 
-def read_bytes(path: Path, limit: int, *, tree: Path | None = None) -> bytes:
+def read_bytes(path: Path, limit: int, *, tree: Path | None = None, head: bool = False) -> bytes:
     """The bytes of ``path``, which must be a regular file of at most ``limit`` bytes (and, with
-    ``tree``, inside it once links are followed). Never blocks on a FIFO or a device."""
+    ``tree``, inside it once links are followed); with ``head``, the first ``limit`` bytes of a
+    larger one. Never blocks on a FIFO or a device."""
     name = str(path)
     if tree is not None:
         check_inside(path, tree)
@@ -74,6 +75,8 @@ def read_bytes(path: Path, limit: int, *, tree: Path | None = None) -> bytes:
         info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode):
             raise UnsafeInput(name, f"not a regular file ({_kind(info.st_mode)}); not read")
+        if head:
+            return os.read(fd, limit)
         if info.st_size > limit:
             raise UnsafeInput(name, f"{info.st_size} bytes, more than the {_size(limit)} envsolve reads")
         chunks, total = [], 0

@@ -63,6 +63,28 @@ def cells(stacks: list[tuple[StackItem, ...]], targets: Iterable[tuple[str, str,
     return out
 
 
+def targets_for(cat: Catalog, oses: Sequence[str], arches: Iterable[str], command: str,
+                default_editions: Sequence[str] = (), default_edition_arches: Iterable[str] = ()
+                ) -> tuple[list[tuple[str, str, tuple[str, ...]]], dict[str, str]]:
+    """The targets ``--os`` names for ``command`` (matrix, explore): catalog targets of the OSes named
+    (every one when none is) on ``arches`` (every one when empty), and the Linux editions named (else
+    ``default_editions`` on ``default_edition_arches``); with the editions' glibc by name. Raises
+    :class:`UsageError` for a Windows edition."""
+    from .errors import UsageError
+    from .rules.platform import resolve_os
+
+    choices = [resolve_os(cat, o) for o in oses]
+    if any(c.edition and c.os != "linux" for c in choices):
+        raise UsageError(f"{command} takes Linux editions as targets; for Windows give --os windows")
+    plain = {c.os for c in choices if not c.edition}
+    wanted = set(arches)
+    editions = [c.edition for c in choices if c.edition] if oses else list(default_editions)
+    targets = [(o, a, acc) for o, a, acc in cat.matrix.targets
+               if (not oses or o in plain) and (not wanted or a in wanted)]
+    targets += edition_targets(cat, editions, wanted if oses else default_edition_arches)
+    return targets, {name: cat.distributions[name].glibc for name in editions}
+
+
 def edition_targets(cat: Catalog, names: Iterable[str],
                     arches: Iterable[str] = ()) -> list[tuple[str, str, tuple[str, ...]]]:
     """Matrix targets for Linux editions: each on the CPUs it runs on (and the catalog's Linux

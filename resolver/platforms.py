@@ -116,8 +116,14 @@ def wheel_glibc(filename: str, legacy: dict[str, str]) -> str | None:
     indexes publish, or a musllinux one, which the catalog's Linux platforms do not count)."""
     if not filename.endswith(".whl") or filename.count("-") < 4:
         return None
+    return platform_tag_glibc(filename[:-4].rsplit("-", 1)[1], legacy)
+
+
+def platform_tag_glibc(tags: str, legacy: dict[str, str]) -> str | None:
+    """:func:`wheel_glibc` of a wheel's platform tag field (``manylinux_2_17_x86_64.manylinux2014_x86_64``):
+    also what a WHEEL file's ``Tag:`` line ends with."""
     found: list[tuple[int, int]] = []
-    for tag in filename[:-4].rsplit("-", 1)[1].split("."):
+    for tag in tags.split("."):
         if tag == "any":
             return "0.0"
         m = _MANYLINUX.match(tag)

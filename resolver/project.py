@@ -36,6 +36,30 @@ class Project(NamedTuple):
     files: tuple[tuple[str, str], ...]  # (path as given, sha256) of every file read: the lock set's input hash
 
 
+OPTIONS = ("--with", "-r", "--project", "--extra", "--group")  # the command-line words that name a project
+
+
+def text_digest(text: str) -> str:
+    """The sha256 a lock set records for a requirement file: of its text as read (UTF-8, no BOM)."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def as_words(with_reqs: Iterable[str] = (), requirement_files: Iterable[str] = (), project: str | None = None,
+             extras: Iterable[str] = (), groups: Iterable[str] = ()) -> tuple[str, ...]:
+    """The command-line words of :func:`read`'s arguments (a regenerate command, the manifest)."""
+    return tuple(w for r in with_reqs for w in ("--with", r)) + tuple(w for f in requirement_files for w in ("-r", f)) \
+        + (("--project", project) if project else ()) + tuple(w for e in extras for w in ("--extra", e)) \
+        + tuple(w for g in groups for w in ("--group", g))
+
+
+def read_words(words: tuple[str, ...]) -> Project:
+    """:func:`read` of the option/value pairs :func:`as_words` writes."""
+    pairs = list(zip(words[::2], words[1::2]))
+    return read([v for o, v in pairs if o == "--with"], [v for o, v in pairs if o == "-r"],
+                next((v for o, v in pairs if o == "--project"), None),
+                [v for o, v in pairs if o == "--extra"], [v for o, v in pairs if o == "--group"])
+
+
 def parse_requirement(text: str, origin: str) -> ProjectRequirement:
     from packaging.requirements import InvalidRequirement, Requirement
 
@@ -98,7 +122,7 @@ def _requirements_file(path: Path, root: Path, depth: int, out: list[ProjectRequ
     if any(path.resolve() == Path(f).resolve() for f, _ in files):
         raise ProjectError(f"{path}: included twice (a -r cycle)")
     text = _read_text(path, root)
-    files.append((str(path), hashlib.sha256(text.encode("utf-8")).hexdigest()))
+    files.append((str(path), text_digest(text)))
     logical: list[tuple[int, str]] = []
     pending, start = "", 0
     for number, raw in enumerate(text.splitlines(), 1):
@@ -139,7 +163,7 @@ def _pyproject(path: Path, extras: list[str], groups: list[str], out: list[Proje
         path = path / "pyproject.toml"
     inside = path.resolve().is_relative_to(Path.cwd().resolve())
     text = _read_text(path, Path.cwd() if inside else path.resolve().parent)
-    files.append((str(path), hashlib.sha256(text.encode("utf-8")).hexdigest()))
+    files.append((str(path), text_digest(text)))
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:

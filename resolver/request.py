@@ -16,7 +16,7 @@ from packaging.specifiers import InvalidSpecifier, SpecifierSet
 
 from .catalog import Catalog, Framework, Gpu, canonicalize_name
 from .errors import UsageError
-from .rules.platform import arches, check_accelerator, check_arch, normalise_arch, resolve_os
+from .rules.platform import OsChoice, arches, check_accelerator, check_arch, normalise_arch, resolve_os
 from .rules.target import GpuTarget, Request, StackItem, Target
 
 # Versions are ASCII digits only: \d would accept "５５０" (and int() would read it).
@@ -52,6 +52,20 @@ def parse_glibc(text: str) -> str:
     if not _GLIBC.fullmatch(text):
         raise UsageError(f"glibc {text!r} is not a version like 2.28 (`ldd --version` prints it)")
     return text
+
+
+def os_and_glibc(cat: Catalog, os_name: str, glibc: str | None, what: str = "targets") -> tuple[OsChoice, str | None]:
+    """What ``--os`` and ``--glibc`` name together (of solve targets, or of a fleet): the OS or
+    edition, and the glibc given, else the edition's. Raises :class:`UsageError` for a glibc on a
+    system without one, or one that contradicts the edition's."""
+    choice = resolve_os(cat, os_name)
+    given = parse_glibc(glibc) if glibc is not None else None
+    if given is not None and choice.os not in ("linux", "wsl2"):
+        raise UsageError(f"--glibc applies to Linux and WSL2 {what}, not {choice.edition or choice.os}")
+    if given is not None and choice.glibc is not None and given != choice.glibc:
+        raise UsageError(f"{choice.edition} has glibc {choice.glibc}, not {given}: drop --glibc, or give --os linux "
+                         f"--glibc {given}")
+    return choice, given or choice.glibc
 
 
 def parse_cuda_pin(text: str) -> str:
@@ -225,14 +239,8 @@ def build_request(cat: Catalog, stack: str, *, accelerator: str | None = None, r
     if os_name is None and host.os not in ("linux", "wsl2", "windows", "macos"):
         raise UsageError(f"this OS ({host.os}) is not one envsolve knows; give --os (linux, wsl2, windows, macos "
                          f"or an edition)")
-    choice = resolve_os(cat, os_name or host.os)
+    choice, glibc = os_and_glibc(cat, os_name or host.os, glibc)
     os_name, edition = choice.os, choice.edition
-    glibc = parse_glibc(glibc) if glibc is not None else None
-    if glibc is not None and os_name not in ("linux", "wsl2"):
-        raise UsageError(f"--glibc applies to Linux and WSL2 targets, not {choice.edition or os_name}")
-    if glibc is not None and choice.glibc is not None and glibc != choice.glibc:
-        raise UsageError(f"{edition} has glibc {choice.glibc}, not {glibc}: drop --glibc, or give --os linux --glibc {glibc}")
-    glibc = glibc or choice.glibc
     if detect and glibc is None and os_name == host.os and os_name in ("linux", "wsl2"):
         glibc = host.glibc
         found = cat.distributions.get(host.edition or "") if os_name == "linux" else None

@@ -250,7 +250,13 @@ def glibc_need(cat: Catalog, fw: Framework, release: Release, variant: Variant, 
 
 def package_glibc(cat: Catalog, name: str, version: str, platform: str, python: str) -> Need:
     """The lowest glibc a wheel of PyPI release ``name==version`` needs on ``platform`` for CPython
-    ``python``, from the catalogued file list (GPU libraries and PyPI projects)."""
+    ``python``, from the catalogued file list (GPU libraries and PyPI projects). Remembered per
+    catalog: every Linux solve asks it for each library of the environment."""
+    return memo(cat, ("package-glibc", name, version, platform, python),
+                lambda: _package_glibc(cat, name, version, platform, python))
+
+
+def _package_glibc(cat: Catalog, name: str, version: str, platform: str, python: str) -> Need:
     lib = cat.libraries.get(name)
     if lib is not None and version in lib.glibc:
         return wheels.glibc_need(lib.glibc[version], platform, python)

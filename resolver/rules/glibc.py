@@ -17,7 +17,7 @@ from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, NamedTuple
 
 if TYPE_CHECKING:
-    from ..catalog import Catalog, Distribution, Variant
+    from ..catalog import Catalog, Variant
 
 NO_GLIBC = "0.0"  # a wheel that needs no glibc (pure Python)
 
@@ -47,6 +47,14 @@ class Need(NamedTuple):
 UNKNOWN = Need(False, None)
 
 
+def lowest_stated(needs: Sequence[str | None]) -> str | None:
+    """The glibc a package's wheels need (the lowest of them), when every one states one; None when
+    there are none or one does not (a ``linux_*`` wheel states no glibc)."""
+    if not needs or any(n is None for n in needs):
+        return None
+    return min((n for n in needs if n is not None), key=key)
+
+
 def highest(needs: Iterable[str | None]) -> str | None:
     """The highest of several glibc needs (None entries ignored); None when there are none."""
     known = [n for n in needs if n is not None and n != NO_GLIBC]
@@ -59,10 +67,6 @@ def variant_floor(variant: Variant, platform: str) -> Need:
         if platform in entry.platforms:
             return Need(True, entry.glibc, "catalog")
     return UNKNOWN
-
-
-def distribution(cat: Catalog, name: str) -> Distribution | None:
-    return cat.distributions.get(name)
 
 
 def editions_from(cat: Catalog, glibc: str, arch: str | None = None) -> list[str]:
